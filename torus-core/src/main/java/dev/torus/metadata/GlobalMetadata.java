@@ -1,0 +1,22 @@
+package dev.torus.metadata;
+
+import java.util.Objects;
+
+/**
+ * Settings fixed when the cluster is initialised.
+ *
+ * @param blockSize bytes per block and per map page, cluster-wide
+ * @param blockSpec how blocks are checked; {@code crc32c} is the only spec so far
+ */
+public record GlobalMetadata(int blockSize, String blockSpec) {
+  /** The default block spec. */
+  public static final String CRC32C = "crc32c";
+
+  public GlobalMetadata {
+    Objects.requireNonNull(blockSpec, "blockSpec");
+    if (Integer.bitCount(blockSize) != 1 || blockSize < 4096 || blockSize > (16 << 20)) {
+      throw new IllegalArgumentException(
+          "block size must be a power of two between 4 KiB and 16 MiB: " + blockSize);
+    }
+  }
+}

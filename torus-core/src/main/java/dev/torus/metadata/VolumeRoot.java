@@ -1,0 +1,36 @@
+package dev.torus.metadata;
+
+import dev.torus.BlockRef;
+import dev.torus.BlockType;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The committed state of a volume: its size and the root page of its block map. Moving a volume's
+ * root is the commit point of every write session.
+ *
+ * @param size volume size in bytes
+ * @param levels height of the map tree (1 = the root page is a leaf)
+ * @param page root map page, or {@code null} when every block is a hole
+ * @param pageCrc CRC-32C of the root page (0 when {@code page} is null)
+ */
+public record VolumeRoot(long size, int levels, @Nullable BlockRef page, int pageCrc) {
+  public VolumeRoot {
+    if (size < 0) {
+      throw new IllegalArgumentException("size < 0");
+    }
+    if (levels < 1) {
+      throw new IllegalArgumentException("levels < 1");
+    }
+    if (page != null && page.type() != BlockType.MAP) {
+      throw new IllegalArgumentException("root page must be a map block: " + page);
+    }
+    if (page == null && pageCrc != 0) {
+      throw new IllegalArgumentException("an empty root has no checksum");
+    }
+  }
+
+  /** An all-hole volume of the given size. */
+  public static VolumeRoot empty(long size, int levels) {
+    return new VolumeRoot(size, levels, null, 0);
+  }
+}

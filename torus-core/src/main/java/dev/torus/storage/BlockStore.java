@@ -1,0 +1,55 @@
+package dev.torus.storage;
+
+import dev.torus.BlockRef;
+import io.netty.buffer.ByteBuf;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Stores fixed-size blocks by {@link BlockRef}. Implementations: in memory, file-backed (durable),
+ * and the distributor (the cluster). Thread-safe.
+ *
+ * <p>Buffer ownership: a returned {@link ByteBuf} belongs to the caller, who must release it. A
+ * {@code ByteBuf} passed in is owned by the callee from the call on, and the callee releases it
+ * exactly once on every path, failure included (Netty's {@code write()} rule).
+ *
+ * <p>Integrity: a store never returns bytes that fail its own checksum; it fails with {@code
+ * CORRUPTED} instead. Durability: a block is durable only once a {@link #flush()} that started
+ * after its {@link #putBlock} completed has completed.
+ *
+ * <p>Failures complete the returned future exceptionally with a {@link dev.torus.TorusException}:
+ * {@code NOT_FOUND} for a missing block, {@code OUT_OF_SPACE} when full, {@code CLOSED} after
+ * {@link #close()}.
+ */
+public interface BlockStore extends AutoCloseable {
+  /** The size of every block in bytes. */
+  int blockSize();
+
+  /** Reads a block; the result has exactly {@link #blockSize()} readable bytes. */
+  CompletableFuture<ByteBuf> getBlock(BlockRef ref);
+
+  /**
+   * Stores a block, replacing any block with the same ref. {@code data} must have exactly {@link
+   * #blockSize()} readable bytes, else the call fails with {@code INVALID_ARGUMENT}.
+   */
+  CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data);
+
+  /** Whether a block is stored. */
+  CompletableFuture<Boolean> hasBlock(BlockRef ref);
+
+  /** Removes a block; removing a missing block succeeds. */
+  CompletableFuture<Void> deleteBlock(BlockRef ref);
+
+  /** Completes when every put and delete that completed before this call is on stable storage. */
+  CompletableFuture<Void> flush();
+
+  /** A point-in-time list of the stored refs, for garbage collection and rebalancing. */
+  CompletableFuture<List<BlockRef>> listBlocks();
+
+  /** Capacity and usage. */
+  StoreStats stats();
+
+  /** Flushes and releases resources; idempotent. Later calls fail with {@code CLOSED}. */
+  @Override
+  void close();
+}
