@@ -164,7 +164,7 @@ public interface MetadataServiceContract {
       long lease = join(m.leases().grant(Duration.ofSeconds(30)));
       VolumeLock lock = join(m.volumes().lock(id, lease, "w"));
       Versioned<VolumeRoot> r0 = join(m.volumes().root(id));
-      VolumeRoot next = new VolumeRoot(4096, 1, page(id.value(), 1, 1), 1234);
+      VolumeRoot next = new VolumeRoot(4096, 1, page(id.value(), 1, 1), 1234, 1, 7);
       Versioned<VolumeRoot> r1 = join(m.volumes().commit(lock, r0.revision(), next));
       assertThat(join(m.volumes().root(id))).isEqualTo(r1);
       assertThatThrownBy(() -> join(m.volumes().commit(lock, r0.revision(), next)))
@@ -188,8 +188,8 @@ public interface MetadataServiceContract {
       VolumeLock fresh = join(m.volumes().lock(id, lease2, "new"));
       assertThat(fresh.session()).isGreaterThan(stale.session());
       assertCode(ErrorCode.LOCKED,
-          () -> join(m.volumes().commit(stale, rev, new VolumeRoot(4096, 1, page(id.value(), 1, 9), 1))));
-      join(m.volumes().commit(fresh, rev, new VolumeRoot(4096, 1, page(id.value(), 2, 1), 2)));
+          () -> join(m.volumes().commit(stale, rev, new VolumeRoot(4096, 1, page(id.value(), 1, 9), 1, 1, 0))));
+      join(m.volumes().commit(fresh, rev, new VolumeRoot(4096, 1, page(id.value(), 2, 1), 2, 1, 0)));
     }
   }
 
@@ -216,12 +216,12 @@ public interface MetadataServiceContract {
       VolumeId id = join(m.volumes().create("v", VolumeRoot.empty(8192, 1))).id();
       long lease = join(m.leases().grant(Duration.ofSeconds(30)));
       VolumeLock lock = join(m.volumes().lock(id, lease, "w"));
-      VolumeRoot first = new VolumeRoot(8192, 1, page(id.value(), 1, 1), 11);
+      VolumeRoot first = new VolumeRoot(8192, 1, page(id.value(), 1, 1), 11, 1, 0);
       Versioned<VolumeRoot> r1 = join(m.volumes().commit(lock, join(m.volumes().root(id)).revision(), first));
       SnapshotInfo s1 = join(m.volumes().createSnapshot(id, "s1"));
       assertThat(s1.root()).isEqualTo(first);
       assertCode(ErrorCode.ALREADY_EXISTS, () -> join(m.volumes().createSnapshot(id, "s1")));
-      VolumeRoot second = new VolumeRoot(8192, 1, page(id.value(), 1, 2), 22);
+      VolumeRoot second = new VolumeRoot(8192, 1, page(id.value(), 1, 2), 22, 1, 0);
       join(m.volumes().commit(lock, r1.revision(), second));
       join(m.volumes().createSnapshot(id, "s2"));
       assertThat(join(m.volumes().listSnapshots(id))).extracting(SnapshotInfo::name).containsExactly("s1", "s2");
@@ -243,7 +243,7 @@ public interface MetadataServiceContract {
       VolumeId id = join(m.volumes().create("src", VolumeRoot.empty(8192, 1))).id();
       long lease = join(m.leases().grant(Duration.ofSeconds(30)));
       VolumeLock lock = join(m.volumes().lock(id, lease, "w"));
-      VolumeRoot committed = new VolumeRoot(8192, 1, page(id.value(), 1, 1), 5);
+      VolumeRoot committed = new VolumeRoot(8192, 1, page(id.value(), 1, 1), 5, 1, 0);
       join(m.volumes().commit(lock, join(m.volumes().root(id)).revision(), committed));
       join(m.volumes().createSnapshot(id, "gold"));
       VolumeInfo clone = join(m.volumes().cloneSnapshot(id, "gold", "copy"));

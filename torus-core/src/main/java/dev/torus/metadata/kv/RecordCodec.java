@@ -177,15 +177,21 @@ final class RecordCodec {
       out.writeByteArray(3, r.page().toBytes());
       out.writeFixed32(4, r.pageCrc());
     }
+    if (r.session() != 0) {
+      out.writeUInt64(5, r.session());
+      out.writeUInt64(6, r.highWater());
+    }
   }
 
   static VolumeRoot root(String key, byte[] value) {
-    long[] size = {0};
+    long[] longs = {0, 0, 0};
     int[] ints = {1, 0};
     byte[][] page = {null};
     decode(key, "root", value, (f, in) -> {
       switch (f) {
-        case 1 -> size[0] = in.readUInt64();
+        case 1 -> longs[0] = in.readUInt64();
+        case 5 -> longs[1] = in.readUInt64();
+        case 6 -> longs[2] = in.readUInt64();
         case 2 -> ints[0] = in.readUInt32();
         case 3 -> page[0] = in.readByteArray();
         case 4 -> ints[1] = in.readFixed32();
@@ -196,8 +202,8 @@ final class RecordCodec {
       return true;
     });
     try {
-      return new VolumeRoot(size[0], ints[0], page[0] == null ? null : BlockRef.fromBytes(page[0]),
-          ints[1]);
+      return new VolumeRoot(longs[0], ints[0], page[0] == null ? null : BlockRef.fromBytes(page[0]),
+          ints[1], longs[1], longs[2]);
     } catch (IllegalArgumentException e) {
       throw corrupt(key, "root", e);
     }
