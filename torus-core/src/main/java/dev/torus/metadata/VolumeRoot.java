@@ -9,7 +9,8 @@ import org.jspecify.annotations.Nullable;
  * root is the commit point of every write session.
  *
  * @param size volume size in bytes
- * @param levels height of the map tree (1 = the root page is a leaf)
+ * @param levels height of the stored map tree (1 = the root page is a leaf); blocks beyond what
+ *     a tree this tall covers are holes, so growing a volume only changes {@code size}
  * @param page root map page, or {@code null} when every block is a hole
  * @param pageCrc CRC-32C of the root page (0 when {@code page} is null)
  * @param session the write session that committed this root (0 for a never-written volume)

@@ -139,16 +139,16 @@ final class BlockMap {
 
   /**
    * Applies {@code changes} (block index to new pointer, {@code null} = hole) to the tree under
-   * {@code root}, grown to {@code levels} if taller, allocating page refs from {@code session}
-   * with {@code nextIndex}. Nothing is stored: the caller stores {@link TreeUpdate#pages()} before
-   * it publishes the root.
+   * {@code root}, growing it as tall as the highest changed index needs, allocating page refs from
+   * {@code session} with {@code nextIndex}. Nothing is stored: the caller stores {@link
+   * TreeUpdate#pages()} before it publishes the root.
    */
   CompletableFuture<TreeUpdate> apply(
-      TreeRoot root, int levels, NavigableMap<Long, @Nullable BlockPointer> changes,
+      TreeRoot root, NavigableMap<Long, @Nullable BlockPointer> changes,
       INodeRef session, LongSupplier nextIndex) {
-    if (levels < root.levels()) {
-      throw TorusExceptions.invalid("a block map cannot shrink");
-    }
+    int levels = changes.isEmpty()
+        ? root.levels()
+        : Math.max(root.levels(), geometry.levelsForBlocks(changes.lastKey() + 1));
     Map<BlockRef, PageWrite> written = new HashMap<>();
     BlockPointer top = root.page();
     for (int level = root.levels(); level < levels && top != null; level++) {

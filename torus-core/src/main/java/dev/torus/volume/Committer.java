@@ -83,16 +83,18 @@ final class Committer {
     TreeMap<Long, PendingBlock> frozen = v.pending;
     v.pending = new TreeMap<>();
     v.frozen = frozen;
-    Snapshot snap = new Snapshot(frozen, v.committed, v.committedRevision, v.size, v.levels,
-        v.resized, v.writer.highWater());
+    Snapshot snap = new Snapshot(frozen, v.committed, v.committedRevision, v.size, v.resized,
+        v.writer.highWater());
     v.resized = false;
     // The rest runs off the caller's thread: a commit must never hold up the I/O that calls it.
     return CompletableFuture.supplyAsync(() -> snap, v.executor)
         .thenCompose(this::storeBlocks)
-        .thenCompose(changes -> v.map.apply(snap.base, snap.levels, changes,
-            v.writer.lock().sessionRef(), v.writer::nextIndex))
+        .thenCompose(changes -> v.map.apply(snap.base, changes, v.writer.lock().sessionRef(),
+            v.writer::nextIndex))
         .thenCompose(update -> storePages(update)
-            .thenCompose(x -> v.store.flush())
+            .thenCompose(x -> update.pages().isEmpty()
+                ? Futures.done() // nothing new is referenced: a resize, or all holes
+                : v.store.flush())
             .thenCompose(x -> publish(snap, update)))
         .whenComplete((x, e) -> {
           if (e != null) {
@@ -103,7 +105,7 @@ final class Committer {
 
   /** What one commit works from, captured at freeze time. */
   private record Snapshot(TreeMap<Long, PendingBlock> frozen, TreeRoot base, long baseRevision,
-      long size, int levels, boolean resized, long highWater) {}
+      long size, boolean resized, long highWater) {}
 
   /**
    * Stores every frozen block that is not in the store yet and returns the map changes. Frozen
@@ -162,7 +164,7 @@ final class Committer {
     VolumeHandle v = volume;
     v.writer.keeper().checkValid();
     BlockPointer top = update.root().page();
-    VolumeRoot next = new VolumeRoot(snap.size, snap.levels, top == null ? null : top.ref(),
+    VolumeRoot next = new VolumeRoot(snap.size, update.root().levels(), top == null ? null : top.ref(),
         top == null ? 0 : top.crc(), v.writer.lock().session(), snap.highWater);
     return v.metadata.commit(v.writer.lock(), snap.baseRevision, next)
         .exceptionallyCompose(e -> confirmLanded(TorusExceptions.unwrap(e), next))

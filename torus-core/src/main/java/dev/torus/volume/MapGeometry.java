@@ -26,12 +26,16 @@ record MapGeometry(int blockSize) {
     return (size + blockSize - 1) / blockSize;
   }
 
-  /** Tree height for a volume of {@code size} bytes (at least 1). */
-  int levelsFor(long size) {
+  /** Fails with {@code INVALID_ARGUMENT} unless {@code size} is a valid volume size. */
+  static long checkSize(long size) {
     if (size <= 0 || size > MAX_SIZE) {
       throw TorusExceptions.invalid("volume size must be between 1 byte and 1 EiB, got " + size);
     }
-    long blocks = blocksFor(size);
+    return size;
+  }
+
+  /** The smallest tree height (at least 1) that covers {@code blocks} data blocks. */
+  int levelsForBlocks(long blocks) {
     int levels = 1;
     long capacity = fanout();
     while (capacity < blocks) {

@@ -69,7 +69,6 @@ final class VolumeHandle implements BlockVolume {
 
   // Guarded by this.
   long size;
-  int levels;
   TreeRoot committed;
   long committedRevision;
   TreeMap<Long, PendingBlock> pending = new TreeMap<>();
@@ -94,7 +93,6 @@ final class VolumeHandle implements BlockVolume {
     this.dirtyLimit = config.dirtyLimit().bytes();
     this.zeros = new byte[blockSize];
     this.size = size;
-    this.levels = committed.levels();
     this.committed = committed;
     this.committedRevision = committedRevision;
     this.committer = new Committer(this);
@@ -545,12 +543,11 @@ final class VolumeHandle implements BlockVolume {
             + "' is " + size + " bytes; shrinking to " + newSize + " would destroy data and is not"
             + " supported"));
       }
-      int newLevels = map.geometry().levelsFor(newSize);
+      MapGeometry.checkSize(newSize);
       if (newSize == size) {
         return Futures.done();
       }
       size = newSize;
-      levels = Math.max(levels, newLevels);
       resized = true;
     }
     return flush();

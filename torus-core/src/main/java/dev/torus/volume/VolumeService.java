@@ -1,18 +1,15 @@
 package dev.torus.volume;
 
 import dev.torus.BlockRef;
-import dev.torus.Names;
 import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
 import dev.torus.metadata.GlobalMetadata;
 import dev.torus.metadata.LeaseKeeper;
 import dev.torus.metadata.MetadataService;
-import dev.torus.metadata.SnapshotInfo;
 import dev.torus.metadata.VolumeInfo;
 import dev.torus.metadata.VolumeRoot;
 import dev.torus.metadata.Versioned;
 import dev.torus.storage.BlockStore;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
@@ -21,13 +18,9 @@ import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 /**
- * Creates, lists, resizes, snapshots, clones and opens block volumes over a metadata service and
- * a block store. Thread-safe; every method is asynchronous and fails with a {@link TorusException}
- * whose message says what to do.
- *
- * <p>Volumes are thin: creating one writes no blocks, and a never-written block is a hole that
- * reads as zero. Snapshots and clones copy nothing: they name an existing committed map, and
- * later writes copy on write.
+ * Opens block volumes over a metadata service and a block store; {@link #catalog()} administers
+ * them. Thread-safe; every method is asynchronous and fails with a {@link TorusException} whose
+ * message says what to do.
  *
  * <p>The service does not own the metadata service, the store or the scheduler; the caller closes
  * them after every volume it opened.
@@ -39,6 +32,7 @@ public final class VolumeService {
   private final ScheduledExecutorService scheduler;
   private final LongSupplier nanoClock;
   private final BlockMap map;
+  private final VolumeCatalog catalog;
 
   private VolumeService(MetadataService metadata, BlockStore store, VolumeConfig config,
       ScheduledExecutorService scheduler, LongSupplier nanoClock) {
@@ -48,6 +42,7 @@ public final class VolumeService {
     this.scheduler = scheduler;
     this.nanoClock = nanoClock;
     this.map = new BlockMap(new MapGeometry(store.blockSize()), store, config.mapCache().bytes());
+    this.catalog = new VolumeCatalog(metadata, scheduler, nanoClock, config.leaseTtl(), config.owner());
   }
 
   /**
@@ -80,46 +75,9 @@ public final class VolumeService {
     });
   }
 
-  /**
-   * Creates a thin volume of {@code size} bytes. Fails with {@code ALREADY_EXISTS} if the name is
-   * taken and {@code INVALID_ARGUMENT} for a bad name or size.
-   */
-  public CompletableFuture<VolumeInfo> create(String name, long size) {
-    try {
-      Names.checkVolumeName(name);
-      int levels = map.geometry().levelsFor(size);
-      return checkedGlobal().thenCompose(g -> metadata.volumes().create(name, VolumeRoot.empty(size, levels)));
-    } catch (TorusException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-  }
-
-  /** A volume by name; {@code NOT_FOUND} if there is none. */
-  public CompletableFuture<VolumeInfo> get(String name) {
-    return metadata.volumes().get(name);
-  }
-
-  /** Every volume, sorted by name. */
-  public CompletableFuture<List<VolumeInfo>> list() {
-    return metadata.volumes().list();
-  }
-
-  /**
-   * Deletes a volume and its snapshots; fails with {@code LOCKED} while it is open for writing.
-   * Its blocks are reclaimed by garbage collection unless a clone still uses them.
-   */
-  public CompletableFuture<Void> delete(String name) {
-    return metadata.volumes().delete(name);
-  }
-
-  /**
-   * Grows a volume that is not open for writing elsewhere ({@code LOCKED} otherwise); shrinking
-   * fails with {@code INVALID_ARGUMENT}.
-   */
-  public CompletableFuture<VolumeInfo> resize(String name, long newSize) {
-    return openWritable(name).thenCompose(v -> v.resize(newSize)
-        .whenComplete((x, e) -> v.close())
-        .thenCompose(x -> get(name)));
+  /** Administration that needs only metadata: create, list, delete, grow, snapshot, clone. */
+  public VolumeCatalog catalog() {
+    return catalog;
   }
 
   /**
@@ -127,7 +85,7 @@ public final class VolumeService {
    * naming the holder, if another writer has it) and starts a write session.
    */
   public CompletableFuture<BlockVolume> openWritable(String name) {
-    return checkedGlobal().thenCompose(g -> get(name)).thenCompose(info ->
+    return checkedGlobal().thenCompose(g -> catalog.get(name)).thenCompose(info ->
         LeaseKeeper.start(metadata.leases(), config.leaseTtl(), scheduler, nanoClock).thenCompose(keeper ->
             metadata.volumes().lock(info.id(), keeper.leaseId(), config.owner())
                 .thenCompose(lock -> metadata.volumes().root(info.id())
@@ -141,13 +99,13 @@ public final class VolumeService {
 
   /** Opens a volume read-only at its last committed state; takes no lock. */
   public CompletableFuture<BlockVolume> openReadOnly(String name) {
-    return checkedGlobal().thenCompose(g -> get(name)).thenCompose(info ->
+    return checkedGlobal().thenCompose(g -> catalog.get(name)).thenCompose(info ->
         metadata.volumes().root(info.id()).thenApply(root -> (BlockVolume) open(info, root, null)));
   }
 
   /** Opens a snapshot read-only. */
   public CompletableFuture<BlockVolume> openSnapshot(String volume, String snapshot) {
-    return checkedGlobal().thenCompose(g -> get(volume)).thenCompose(info ->
+    return checkedGlobal().thenCompose(g -> catalog.get(volume)).thenCompose(info ->
         metadata.volumes().getSnapshot(info.id(), snapshot).thenApply(snap ->
             (BlockVolume) open(info, new Versioned<>(snap.root(), 0), null)));
   }
@@ -155,38 +113,6 @@ public final class VolumeService {
   private VolumeHandle open(VolumeInfo info, Versioned<VolumeRoot> root, VolumeWriter writer) {
     return new VolumeHandle(info, root.value().size(), TreeRoot.of(root.value()), root.revision(),
         map, store, metadata.volumes(), writer, config, scheduler);
-  }
-
-  /**
-   * Snapshots a volume's last committed state. Writes not yet flushed by a writer elsewhere are not
-   * included; {@link BlockVolume#snapshot} commits first.
-   */
-  public CompletableFuture<SnapshotInfo> createSnapshot(String volume, String snapshot) {
-    return get(volume).thenCompose(info -> metadata.volumes().createSnapshot(info.id(), snapshot));
-  }
-
-  /** A volume's snapshots, oldest first. */
-  public CompletableFuture<List<SnapshotInfo>> listSnapshots(String volume) {
-    return get(volume).thenCompose(info -> metadata.volumes().listSnapshots(info.id()));
-  }
-
-  /** Deletes a snapshot; its blocks are reclaimed unless still in use. */
-  public CompletableFuture<Void> deleteSnapshot(String volume, String snapshot) {
-    return get(volume).thenCompose(info -> metadata.volumes().deleteSnapshot(info.id(), snapshot));
-  }
-
-  /**
-   * Rolls a volume back to a snapshot; fails with {@code LOCKED} while the volume is open for
-   * writing. Data written after the snapshot becomes garbage.
-   */
-  public CompletableFuture<Void> restoreSnapshot(String volume, String snapshot) {
-    return get(volume).thenCompose(info -> metadata.volumes().restoreSnapshot(info.id(), snapshot))
-        .thenAccept(root -> {});
-  }
-
-  /** Creates a new volume from a snapshot without copying data. */
-  public CompletableFuture<VolumeInfo> cloneSnapshot(String volume, String snapshot, String newVolume) {
-    return get(volume).thenCompose(info -> metadata.volumes().cloneSnapshot(info.id(), snapshot, newVolume));
   }
 
   /**

@@ -73,12 +73,12 @@ final class GarbageCollectorTest {
 
   @Test
   void reclaimsOverwrittenAndDeletedBlocksOnly() {
-    join(f.volumes.create("keep", 32 * BS));
-    join(f.volumes.create("drop", 32 * BS));
+    join(f.volumes.catalog().create("keep", 32 * BS));
+    join(f.volumes.catalog().create("drop", 32 * BS));
     write("keep", 1);
     write("keep", 2); // every block of the first write is now garbage
     write("drop", 3);
-    join(f.volumes.delete("drop"));
+    join(f.volumes.catalog().delete("drop"));
     long before = f.store.stats().usedBlocks();
     GcResult r = join(gc(f.metadata, Duration.ZERO).runOnce());
     assertThat(r.skipped()).isEmpty();
@@ -89,12 +89,12 @@ final class GarbageCollectorTest {
 
   @Test
   void snapshotsAndClonesPinTheirBlocks() {
-    join(f.volumes.create("v", 16 * BS));
+    join(f.volumes.catalog().create("v", 16 * BS));
     write("v", 1);
-    join(f.volumes.createSnapshot("v", "s"));
-    join(f.volumes.cloneSnapshot("v", "s", "c"));
+    join(f.volumes.catalog().createSnapshot("v", "s"));
+    join(f.volumes.catalog().cloneSnapshot("v", "s", "c"));
     write("v", 2);
-    join(f.volumes.delete("v"));
+    join(f.volumes.catalog().delete("v"));
     GarbageCollector gc = gc(f.metadata, Duration.ZERO);
     join(gc.runOnce());
     assertThat(read("c")).isEqualTo(random(16 * BS, 1));
@@ -103,7 +103,7 @@ final class GarbageCollectorTest {
 
   @Test
   void keepsBlocksOfAWriterThatHasNotCommittedAndReclaimsThemWhenItDies() {
-    join(f.volumes.create("v", 64 * BS));
+    join(f.volumes.catalog().create("v", 64 * BS));
     BlockVolume v = join(f.volumes.openWritable("v"));
     join(v.write(0, Unpooled.wrappedBuffer(random(64 * BS, 1))));
     join(v.flush());
@@ -120,7 +120,7 @@ final class GarbageCollectorTest {
 
   @Test
   void waitsForTheGracePeriod() {
-    join(f.volumes.create("v", 4 * BS));
+    join(f.volumes.catalog().create("v", 4 * BS));
     write("v", 1);
     write("v", 2);
     GarbageCollector gc = gc(f.metadata, Duration.ofMinutes(2));
@@ -134,7 +134,7 @@ final class GarbageCollectorTest {
 
   @Test
   void skipsTheCycleWhenMetadataCannotBeRead() {
-    join(f.volumes.create("v", 4 * BS));
+    join(f.volumes.catalog().create("v", 4 * BS));
     write("v", 1);
     write("v", 2);
     AtomicBoolean broken = new AtomicBoolean(true);
@@ -145,12 +145,12 @@ final class GarbageCollectorTest {
 
   @Test
   void skipsTheCycleWhenAMapPageIsMissing() {
-    join(f.volumes.create("a", 4 * BS));
-    join(f.volumes.create("b", 4 * BS));
+    join(f.volumes.catalog().create("a", 4 * BS));
+    join(f.volumes.catalog().create("b", 4 * BS));
     write("a", 1);
     write("b", 2);
     write("b", 3);
-    var root = join(f.metadata.volumes().root(join(f.volumes.get("a")).id())).value();
+    var root = join(f.metadata.volumes().root(join(f.volumes.catalog().get("a")).id())).value();
     join(f.store.deleteBlock(root.page()));
     long before = f.store.stats().usedBlocks();
     VolumeService uncached = VolumeService.create(f.metadata, f.store, VolumeConfig.DEFAULT,

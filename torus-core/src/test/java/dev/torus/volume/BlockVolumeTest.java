@@ -48,7 +48,7 @@ final class BlockVolumeTest {
 
   @Test
   void newVolumeReadsZeroAndIsAllHole() {
-    join(f.volumes.create("v", 10L << 30));
+    join(f.volumes.catalog().create("v", 10L << 30));
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
       assertThat(v.size()).isEqualTo(10L << 30);
       assertThat(bytes(join(v.read(5L << 30, 3 * BS)))).isEqualTo(new byte[3 * BS]);
@@ -59,7 +59,7 @@ final class BlockVolumeTest {
 
   @Test
   void writesAreVisibleBeforeAndAfterCommitAndReopen() {
-    join(f.volumes.create("v", 1 << 20));
+    join(f.volumes.catalog().create("v", 1 << 20));
     byte[] data = random(10_000, 1);
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       join(v.write(1234, Unpooled.wrappedBuffer(data)));
@@ -80,7 +80,7 @@ final class BlockVolumeTest {
 
   @Test
   void secondWriterIsLockedOutAndReadersAreNot() {
-    join(f.volumes.create("v", 1 << 20));
+    join(f.volumes.catalog().create("v", 1 << 20));
     try (BlockVolume w = join(f.volumes.openWritable("v"))) {
       assertThatThrownBy(() -> join(f.volumes.openWritable("v")))
           .isInstanceOf(TorusException.class).hasMessageContaining("open for writing")
@@ -89,7 +89,7 @@ final class BlockVolumeTest {
         assertThatThrownBy(() -> join(r.write(0, Unpooled.wrappedBuffer(new byte[1]))))
             .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.READ_ONLY));
       }
-      assertThatThrownBy(() -> join(f.volumes.delete("v")))
+      assertThatThrownBy(() -> join(f.volumes.catalog().delete("v")))
           .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.LOCKED));
     }
     join(f.volumes.openWritable("v")).close();
@@ -97,7 +97,7 @@ final class BlockVolumeTest {
 
   @Test
   void outOfRangeAndClosedAreClearErrors() {
-    join(f.volumes.create("v", 8192));
+    join(f.volumes.catalog().create("v", 8192));
     BlockVolume v = join(f.volumes.openWritable("v"));
     assertThatThrownBy(() -> join(v.read(8000, 500))).hasMessageContaining("outside");
     ByteBuf buf = Unpooled.wrappedBuffer(new byte[500]);
@@ -110,7 +110,7 @@ final class BlockVolumeTest {
 
   @Test
   void trimAndZeroesMakeHolesAndFreeNothingLive() {
-    join(f.volumes.create("v", 64 * BS));
+    join(f.volumes.catalog().create("v", 64 * BS));
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       join(v.write(0, Unpooled.wrappedBuffer(random(64 * BS, 2))));
       join(v.flush());
@@ -130,7 +130,7 @@ final class BlockVolumeTest {
 
   @Test
   void zeroBlocksAreNotStored() {
-    join(f.volumes.create("v", 1 << 20));
+    join(f.volumes.catalog().create("v", 1 << 20));
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       join(v.write(0, Unpooled.wrappedBuffer(new byte[1 << 20])));
       join(v.flush());
@@ -141,8 +141,8 @@ final class BlockVolumeTest {
 
   @Test
   void commitCostDoesNotGrowWithVolumeSize() {
-    join(f.volumes.create("small", 1 << 30));
-    join(f.volumes.create("huge", 1L << 40));
+    join(f.volumes.catalog().create("small", 1 << 30));
+    join(f.volumes.catalog().create("huge", 1L << 40));
     long small = pagesWrittenByOneSmallCommit("small");
     long huge = pagesWrittenByOneSmallCommit("huge");
     assertThat(huge).isLessThanOrEqualTo(small + 3);
@@ -165,7 +165,7 @@ final class BlockVolumeTest {
 
   @Test
   void resizeGrowsAndRefusesToShrink() {
-    join(f.volumes.create("v", 3 * BS));
+    join(f.volumes.catalog().create("v", 3 * BS));
     byte[] data = random(3 * BS, 4);
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       join(v.write(0, Unpooled.wrappedBuffer(data)));
@@ -175,18 +175,29 @@ final class BlockVolumeTest {
       assertThatThrownBy(() -> join(v.resize(BS)))
           .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
     }
-    assertThat(join(f.volumes.get("v")).size()).isEqualTo(1L << 40);
+    assertThat(join(f.volumes.catalog().get("v")).size()).isEqualTo(1L << 40);
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
       assertThat(bytes(join(v.read(0, 3 * BS)))).isEqualTo(data);
       assertThat(bytes(join(v.read((1L << 40) - BS, BS)))).isEqualTo(random(BS, 5));
     }
-    join(f.volumes.resize("v", 2L << 40));
-    assertThat(join(f.volumes.get("v")).size()).isEqualTo(2L << 40);
+    long used = f.store.stats().usedBlocks();
+    join(f.volumes.catalog().resize("v", 2L << 40));
+    assertThat(f.store.stats().usedBlocks()).as("growing writes no blocks").isEqualTo(used);
+    assertThat(join(f.volumes.catalog().get("v")).size()).isEqualTo(2L << 40);
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      join(v.write((2L << 40) - 10, Unpooled.wrappedBuffer(new byte[] {9, 9, 9, 9, 9, 9, 9, 9, 9, 9})));
+    }
+    try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
+      assertThat(bytes(join(v.read((2L << 40) - 12, 12)))).containsExactly(0, 0, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9);
+      assertThat(bytes(join(v.read(0, 3 * BS)))).isEqualTo(data);
+    }
+    assertThatThrownBy(() -> join(f.volumes.catalog().resize("v", 1)))
+        .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
   }
 
   @Test
   void snapshotRestoreAndCloneShareBlocks() {
-    join(f.volumes.create("v", 16 * BS));
+    join(f.volumes.catalog().create("v", 16 * BS));
     byte[] first = random(16 * BS, 6);
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       join(v.write(0, Unpooled.wrappedBuffer(first)));
@@ -196,18 +207,18 @@ final class BlockVolumeTest {
       join(v.flush());
       assertThat(f.store.stats().usedBlocks() - used).as("one block and one page copied on write")
           .isEqualTo(2);
-      assertThatThrownBy(() -> join(f.volumes.restoreSnapshot("v", "s1")))
+      assertThatThrownBy(() -> join(f.volumes.catalog().restoreSnapshot("v", "s1")))
           .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.LOCKED));
     }
     try (BlockVolume s = join(f.volumes.openSnapshot("v", "s1"))) {
       assertThat(bytes(join(s.read(0, 16 * BS)))).isEqualTo(first);
     }
-    join(f.volumes.cloneSnapshot("v", "s1", "c"));
+    join(f.volumes.catalog().cloneSnapshot("v", "s1", "c"));
     try (BlockVolume c = join(f.volumes.openWritable("c"))) {
       assertThat(bytes(join(c.read(0, 16 * BS)))).isEqualTo(first);
       join(c.write(BS, Unpooled.wrappedBuffer(new byte[] {1, 2, 3})));
     }
-    join(f.volumes.restoreSnapshot("v", "s1"));
+    join(f.volumes.catalog().restoreSnapshot("v", "s1"));
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
       assertThat(bytes(join(v.read(0, 16 * BS)))).isEqualTo(first);
     }
@@ -221,7 +232,7 @@ final class BlockVolumeTest {
     f.close();
     f = VolumeFixture.inMemory(BS, VolumeConfig.DEFAULT.withCommitInterval(Duration.ZERO)
         .withDirtyLimit(DataSize.ofKibibytes(64)));
-    join(f.volumes.create("v", 4 << 20));
+    join(f.volumes.catalog().create("v", 4 << 20));
     byte[] data = random(4 << 20, 8);
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       for (int off = 0; off < data.length; off += 3000) {

@@ -79,7 +79,7 @@ public interface VolumeModelContract {
 
     void go() {
       long size = BLOCK * (16L + r.nextInt(200)) + r.nextInt(3) * 512L;
-      join(f.volumes.create("model", size));
+      join(f.volumes.catalog().create("model", size));
       model = new byte[(int) size];
       v = join(f.volumes.openWritable("model"));
       try {
@@ -196,7 +196,7 @@ public interface VolumeModelContract {
       String name = pick();
       log.add("restore " + name);
       v.close();
-      join(f.volumes.restoreSnapshot("model", name));
+      join(f.volumes.catalog().restoreSnapshot("model", name));
       model = snapshots.get(name).clone();
       v = join(f.volumes.openWritable("model"));
       assertThat(v.size()).isEqualTo(model.length);
@@ -206,7 +206,7 @@ public interface VolumeModelContract {
       String name = pick();
       String clone = "clone" + clones++;
       log.add("clone " + name + " -> " + clone);
-      join(f.volumes.cloneSnapshot("model", name, clone));
+      join(f.volumes.catalog().cloneSnapshot("model", name, clone));
       byte[] expected = snapshots.get(name);
       try (BlockVolume c = join(f.volumes.openWritable(clone))) {
         verifyAll(c, expected, "clone " + clone);
