@@ -38,6 +38,12 @@ final class Frame extends DefaultByteBufHolder {
   }
 
   @Override
+  public Frame retain() {
+    super.retain();
+    return this;
+  }
+
+  @Override
   public String toString() {
     MessageType type = type();
     return "Frame(" + (type == null ? String.format("0x%02x", typeCode) : type) + ", id "

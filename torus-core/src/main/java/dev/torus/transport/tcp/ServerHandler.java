@@ -14,6 +14,7 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BiFunction;
@@ -37,8 +38,10 @@ final class ServerHandler extends SimpleChannelInboundHandler<Frame> {
    *   listener, which runs there too. The service is called on the event loop and must not block.
    * Ordering: requests are dispatched in arrival order; replies go out in completion order, matched
    *   by request id.
-   * Back-pressure: reading stops while maxInFlightPerConnection requests are unanswered or while
-   *   the channel is not writable (the client is not reading its replies), and resumes below both.
+   * Back-pressure: at most maxInFlightPerConnection requests are with the service. Frames beyond
+   *   that wait in a backlog, in arrival order, and reading from the socket stops until the backlog
+   *   is empty again; so the backlog holds at most what one socket read decoded. Reading also
+   *   stops while the channel is not writable (the client is not reading its replies).
    * Failure: a PUT whose length or CRC-32C is wrong is refused before the service sees it, so
    *   nothing is stored from a bad frame. The frame is released after channelRead0 on every path;
    *   a PUT's data reaches the service as a retained slice, which the service then owns.
@@ -49,6 +52,7 @@ final class ServerHandler extends SimpleChannelInboundHandler<Frame> {
   private final PeerService service;
   private final int blockSize;
   private final int maxInFlight;
+  private final ArrayDeque<Frame> backlog = new ArrayDeque<>();
   private boolean greeted;
   private boolean closing;
   private int inFlight;
@@ -67,8 +71,28 @@ final class ServerHandler extends SimpleChannelInboundHandler<Frame> {
     }
     if (!greeted) {
       greet(ctx, frame);
-      return;
+    } else if (inFlight >= maxInFlight || !backlog.isEmpty()) {
+      backlog.add(frame.retain());
+      updateReading(ctx);
+    } else {
+      handle(ctx, frame);
     }
+  }
+
+  /** Handles frames that waited for a free in-flight slot, in arrival order. */
+  private void drainBacklog(ChannelHandlerContext ctx) {
+    while (!closing && inFlight < maxInFlight && !backlog.isEmpty()) {
+      Frame frame = backlog.poll();
+      try {
+        handle(ctx, frame);
+      } finally {
+        frame.release();
+      }
+    }
+    updateReading(ctx);
+  }
+
+  private void handle(ChannelHandlerContext ctx, Frame frame) {
     int id = frame.requestId();
     ByteBuf body = frame.content();
     MessageType type = frame.type();
@@ -175,7 +199,7 @@ final class ServerHandler extends SimpleChannelInboundHandler<Frame> {
       }
       ctx.writeAndFlush(reply).addListener(written -> {
         inFlight--;
-        updateReading(ctx);
+        drainBacklog(ctx);
       });
     });
   }
@@ -196,7 +220,8 @@ final class ServerHandler extends SimpleChannelInboundHandler<Frame> {
   }
 
   private void updateReading(ChannelHandlerContext ctx) {
-    boolean read = !closing && inFlight < maxInFlight && ctx.channel().isWritable();
+    boolean read = !closing && inFlight < maxInFlight && backlog.isEmpty()
+        && ctx.channel().isWritable();
     if (ctx.channel().config().isAutoRead() != read) {
       ctx.channel().config().setAutoRead(read);
     }
@@ -212,6 +237,14 @@ final class ServerHandler extends SimpleChannelInboundHandler<Frame> {
     log.warn("closing peer connection from {}: {}", ctx.channel().remoteAddress(), message);
     ctx.writeAndFlush(Protocol.error(ctx.alloc(), Protocol.CONNECTION_ID, code, message))
         .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    closing = true;
+    backlog.forEach(Frame::release);
+    backlog.clear();
+    ctx.fireChannelInactive();
   }
 
   @Override
