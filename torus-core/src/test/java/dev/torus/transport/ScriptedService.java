@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -24,6 +25,7 @@ public final class ScriptedService implements PeerService, AutoCloseable {
   private volatile boolean hang;
   private volatile @Nullable Supplier<RuntimeException> failure;
   private volatile boolean throwAtOnce;
+  private final AtomicInteger calls = new AtomicInteger();
 
   public ScriptedService(BlockStore store) {
     this.store = PeerService.of(store);
@@ -42,6 +44,11 @@ public final class ScriptedService implements PeerService, AutoCloseable {
   /** Whether {@link #fail} throws from the call itself instead of returning a failed future. */
   public void throwAtOnce(boolean on) {
     throwAtOnce = on;
+  }
+
+  /** Calls that reached this service. */
+  public int calls() {
+    return calls.get();
   }
 
   /** Holds reads of {@code ref} until the returned future is completed. */
@@ -76,6 +83,7 @@ public final class ScriptedService implements PeerService, AutoCloseable {
   }
 
   private <T> CompletableFuture<T> script(@Nullable ByteBuf owned, Supplier<CompletableFuture<T>> call) {
+    calls.incrementAndGet();
     Supplier<RuntimeException> f = failure;
     if (f != null) {
       if (owned != null) {
