@@ -20,7 +20,7 @@ import java.util.function.Function;
  * A volume service over real parts chosen by the test (in-memory by default), initialised and
  * ready; closing it closes everything it made.
  */
-public final class VolumeFixture implements AutoCloseable {
+public class VolumeFixture implements AutoCloseable {
   public final MetadataService metadata;
   public final BlockStore store;
   public final ScheduledExecutorService scheduler;
