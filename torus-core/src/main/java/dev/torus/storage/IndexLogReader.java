@@ -164,6 +164,37 @@ final class IndexLogReader implements Closeable {
     }
   }
 
+  /**
+   * Whether two FLUSH markers with rising sequence numbers lie after {@link #validEnd()}. A flush
+   * appends its marker only after the previous flush's log fdatasync completed, so a second marker
+   * proves that the bytes before the first were durable: the log was damaged after it was
+   * written, and records it promised are beyond the point where replay stopped. A torn tail
+   * cannot look like this. Call after {@link #next()} returned false.
+   */
+  boolean flushedRecordsFollow() throws IOException {
+    ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+    long after = seq;
+    int markers = 0;
+    long pos = validEnd + 1;
+    while (markers < 2) {
+      chunk.clear();
+      int n = StoreFiles.readFully(channel, chunk, pos);
+      if (n < IndexLog.FLUSH_BYTES) {
+        return false;
+      }
+      int last = n - IndexLog.FLUSH_BYTES;
+      for (int i = 0; i <= last && markers < 2; i++) {
+        if (chunk.get(i + 4) == IndexLog.FLUSH && chunk.getLong(i + 5) > after
+            && chunk.getInt(i) == IndexLog.checksum(chunk, i + 4, IndexLog.FLUSH_BYTES - 4)) {
+          after = chunk.getLong(i + 5);
+          markers++;
+        }
+      }
+      pos += last + 1;
+    }
+    return true;
+  }
+
   private BlockRef readRef(int at) {
     try {
       return BlockRef.fromParts(buf.getLong(at), buf.getLong(at + 8), buf.getLong(at + 16));

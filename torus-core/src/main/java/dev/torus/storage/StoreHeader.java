@@ -16,7 +16,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>On-disk format, 28 bytes, little-endian: magic {@code "TORUSBLK"}, format version (int), block
  * size (int), capacity in blocks (long), CRC-32C of the preceding 24 bytes (int). It is replaced
- * only atomically (temporary file and rename), on creation and when the capacity grows.
+ * only atomically (temporary file and rename), on creation and when the capacity grows, each time
+ * after the data file was sized: a failed growth leaves the old header.
  */
 record StoreHeader(int blockSize, long capacityBlocks) {
   static final int VERSION = 1;
@@ -24,19 +25,21 @@ record StoreHeader(int blockSize, long capacityBlocks) {
   private static final int BYTES = 28;
 
   /**
-   * The header of the store in {@code dir}, created or grown to match {@code config}. Fails with
-   * {@code INVALID_ARGUMENT} if the store there has another block size or a larger capacity, and
-   * with {@code CORRUPTED} if the header is damaged, {@code NOT_SUPPORTED} if it is of another
-   * format version.
+   * The header that the store in {@code dir}, whose current header is {@code existing} (see {@link
+   * #read}), must have to match {@code config}: {@code existing}, or a grown or new one that the
+   * caller writes with {@link #write} once the data file has the room. Fails with {@code INVALID_ARGUMENT} if the store there has another block size or a larger
+   * capacity, {@code CORRUPTED} if the header is damaged, or missing while index files exist,
+   * and {@code NOT_SUPPORTED} if it is of another format version.
    */
-  static StoreHeader openOrCreate(Path dir, FileStoreConfig config) throws IOException {
-    Path file = dir.resolve(StoreFiles.HEADER);
+  static StoreHeader required(Path dir, @Nullable StoreHeader existing, FileStoreConfig config)
+      throws IOException {
     long asked = config.capacityBlocks();
-    StoreHeader existing = read(file);
     if (existing == null) {
-      StoreHeader created = new StoreHeader(config.blockSize(), asked);
-      created.write(file);
-      return created;
+      if (Files.exists(dir.resolve(StoreFiles.CHECKPOINT)) || !StoreFiles.logs(dir).isEmpty()) {
+        throw TorusExceptions.corrupted(dir.resolve(StoreFiles.HEADER) + " is missing but the"
+            + " store's index files exist; restore it from a backup or remove the directory");
+      }
+      return new StoreHeader(config.blockSize(), asked);
     }
     if (existing.blockSize != config.blockSize()) {
       throw TorusExceptions.invalid("the block store in " + dir + " has " + existing.blockSize
@@ -49,19 +52,19 @@ record StoreHeader(int blockSize, long capacityBlocks) {
           + " blocks) and cannot shrink to " + DataSize.ofBytes(asked * config.blockSize())
           + ": ask for at least its current capacity");
     }
-    if (existing.capacityBlocks < asked) {
-      StoreHeader grown = new StoreHeader(existing.blockSize, asked);
-      grown.write(file);
-      return grown;
-    }
-    return existing;
+    return existing.capacityBlocks < asked ? new StoreHeader(existing.blockSize, asked) : existing;
   }
 
   long capacityBytes() {
     return capacityBlocks * blockSize;
   }
 
-  private static @Nullable StoreHeader read(Path file) throws IOException {
+  /**
+   * The header of the store in {@code dir}, or null if there is none; fails with {@code CORRUPTED}
+   * or {@code NOT_SUPPORTED} as {@link #required}.
+   */
+  static @Nullable StoreHeader read(Path dir) throws IOException {
+    Path file = dir.resolve(StoreFiles.HEADER);
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(file);
@@ -82,7 +85,9 @@ record StoreHeader(int blockSize, long capacityBlocks) {
     return new StoreHeader(b.getInt(12), b.getLong(16));
   }
 
-  private void write(Path file) throws IOException {
+  /** Replaces the header of the store in {@code dir} atomically. */
+  void write(Path dir) throws IOException {
+    Path file = dir.resolve(StoreFiles.HEADER);
     ByteBuffer b = ByteBuffer.allocate(BYTES).order(ByteOrder.LITTLE_ENDIAN);
     b.putLong(MAGIC).putInt(VERSION).putInt(blockSize).putLong(capacityBlocks);
     b.putInt(Crc32c.of(b.array(), 0, BYTES - 4)).flip();
