@@ -16,6 +16,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An in-process {@link KvStore} with etcd's semantics, for unit tests and single-process use.
@@ -61,6 +62,10 @@ final class MemoryKvStore implements KvStore {
 
   @Override
   public CompletableFuture<Range> range(String prefix) {
+    if (!prefix.endsWith("/")) {
+      return CompletableFuture.failedFuture(
+          TorusExceptions.invalid("prefix must end with '/': " + prefix));
+    }
     CompletableFuture<Range> result;
     synchronized (this) {
       result = run(() -> {
@@ -87,9 +92,8 @@ final class MemoryKvStore implements KvStore {
   }
 
   private TxnResult apply(boolean succeeded, List<KvOp> ops) {
-    boolean writes = ops.stream().anyMatch(op -> op instanceof KvOp.Put || op instanceof KvOp.Delete
-        || op instanceof KvOp.DeletePrefix);
-    long rev = writes ? revision + 1 : revision;
+    long rev = revision + 1; // used only if something changes: deleting nothing bumps nothing
+    boolean changed = false;
     for (KvOp op : ops) { // validate first: a transaction applies entirely or not at all
       if (op instanceof KvOp.Put put && put.lease() != 0 && !leases.containsKey(put.lease())) {
         throw TorusExceptions.notFound("lease " + Long.toHexString(put.lease()));
@@ -102,10 +106,13 @@ final class MemoryKvStore implements KvStore {
         data.put(put.key(), new KeyValue(put.key(), put.value().clone(),
             old == null ? rev : old.createRevision(), rev, old == null ? 1 : old.version() + 1,
             put.lease()));
+        changed = true;
       } else if (op instanceof KvOp.Delete del) {
-        data.remove(del.key());
+        changed |= data.remove(del.key()) != null;
       } else if (op instanceof KvOp.DeletePrefix del) {
-        data.subMap(del.prefix(), del.prefix() + Character.MAX_VALUE).clear();
+        Map<String, KeyValue> under = data.subMap(del.prefix(), del.prefix() + Character.MAX_VALUE);
+        changed |= !under.isEmpty();
+        under.clear();
       } else if (op instanceof KvOp.Get g) {
         KeyValue kv = data.get(g.key());
         reads.add(kv == null ? List.of() : List.of(kv));
@@ -113,8 +120,10 @@ final class MemoryKvStore implements KvStore {
         reads.add(scan(g.prefix()));
       }
     }
-    revision = rev;
-    return new TxnResult(succeeded, rev, reads);
+    if (changed) {
+      revision = rev;
+    }
+    return new TxnResult(succeeded, revision, reads);
   }
 
   private List<KeyValue> scan(String prefix) {
@@ -229,13 +238,12 @@ final class MemoryKvStore implements KvStore {
     }
   }
 
-  /** One watch; delivers a range only if it differs from the last one delivered and is newer. */
+  /** One watch; delivers a range only if it is newer than the last one delivered and differs. */
   private static final class Watch {
     final String prefix;
     final Consumer<Range> onChange;
     final Executor serial;
-    private long deliveredRevision = -1;
-    private List<KeyValue> delivered = List.of();
+    private @Nullable Range delivered;
 
     Watch(String prefix, Consumer<Range> onChange, Executor serial) {
       this.prefix = prefix;
@@ -245,27 +253,13 @@ final class MemoryKvStore implements KvStore {
 
     void offer(Range r) {
       serial.execute(() -> {
-        if (r.revision() <= deliveredRevision || sameKeys(r.kvs())) {
-          deliveredRevision = Math.max(deliveredRevision, r.revision());
+        Range last = delivered;
+        if (last != null && (r.revision() <= last.revision() || r.sameVersionsAs(last))) {
           return;
         }
-        deliveredRevision = r.revision();
-        delivered = r.kvs();
+        delivered = r;
         onChange.accept(r);
       });
-    }
-
-    private boolean sameKeys(List<KeyValue> kvs) {
-      if (deliveredRevision < 0 || kvs.size() != delivered.size()) {
-        return false;
-      }
-      for (int i = 0; i < kvs.size(); i++) {
-        if (!kvs.get(i).key().equals(delivered.get(i).key())
-            || kvs.get(i).modRevision() != delivered.get(i).modRevision()) {
-          return false;
-        }
-      }
-      return true;
     }
   }
 }
