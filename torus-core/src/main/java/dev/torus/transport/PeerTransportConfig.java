@@ -208,23 +208,27 @@ public record PeerTransportConfig(
 
     /** Sets the keep-alive interval and the idle timeout together, as they constrain each other. */
     public Builder keepAlive(Duration interval, Duration idle) {
-      keepAliveInterval = positive("keepAliveInterval", interval);
-      idleTimeout = positive("idleTimeout", idle);
+      positive("keepAliveInterval", interval);
+      positive("idleTimeout", idle);
       if (idle.compareTo(interval) <= 0) {
         throw new IllegalArgumentException(
             "idleTimeout (" + idle + ") must be longer than keepAliveInterval (" + interval + ")");
       }
+      keepAliveInterval = interval;
+      idleTimeout = idle;
       return this;
     }
 
     /** Sets the reconnect back-off range. */
     public Builder reconnectBackoff(Duration min, Duration max) {
-      reconnectBackoffMin = positive("reconnectBackoffMin", min);
-      reconnectBackoffMax = positive("reconnectBackoffMax", max);
+      positive("reconnectBackoffMin", min);
+      positive("reconnectBackoffMax", max);
       if (max.compareTo(min) < 0) {
         throw new IllegalArgumentException(
             "reconnectBackoffMax (" + max + ") is shorter than reconnectBackoffMin (" + min + ")");
       }
+      reconnectBackoffMin = min;
+      reconnectBackoffMax = max;
       return this;
     }
 
