@@ -123,13 +123,15 @@ public record PeerTransportConfig(
   private static DataSize frameSize(DataSize size) {
     Objects.requireNonNull(size, "maxFrameSize");
     if (size.compareTo(MIN_FRAME_SIZE) < 0 || size.compareTo(MAX_FRAME_SIZE) > 0) {
-      throw new IllegalArgumentException(
-          "maxFrameSize must be between " + MIN_FRAME_SIZE + " and " + MAX_FRAME_SIZE + ": " + size);
+      throw new IllegalArgumentException("maxFrameSize must be between " + MIN_FRAME_SIZE
+          + " and " + MAX_FRAME_SIZE + ": " + size);
     }
     return size;
   }
 
-  /** Builds a {@link PeerTransportConfig}; each setter rejects a bad value at once. Not thread-safe. */
+  /**
+   * Builds a {@link PeerTransportConfig}; each setter refuses a bad value at once. Not thread-safe.
+   */
   public static final class Builder {
     private Duration connectTimeout;
     private Duration readTimeout;
