@@ -22,6 +22,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -88,7 +89,10 @@ final class LocalTransportHooksTest {
     network.delay(a, Duration.ofSeconds(1));
     assertThat(failureOf(toA.putBlock(ref(2), block(BS, 2))).code()).isEqualTo(ErrorCode.TIMEOUT);
     // as over a network, the late put still arrives after its caller gave up
-    Thread.sleep(1000);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!join(storeA.hasBlock(ref(2))) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
     assertThat(join(storeA.hasBlock(ref(2)))).isTrue();
     network.delay(a, Duration.ZERO);
     assertThat(drain(join(toA.getBlock(ref(2))))).isEqualTo(randomBytes(BS, 2));
