@@ -47,7 +47,8 @@ public record PeerAddress(String scheme, String host, int port) {
     try {
       uri = new URI(text);
     } catch (URISyntaxException e) {
-      throw TorusExceptions.invalid("peer address '" + text + "' is malformed: " + e.getReason() + hint);
+      throw TorusExceptions.invalid(
+          "peer address '" + text + "' is malformed: " + e.getReason() + hint);
     }
     if (uri.getHost() == null) {
       throw TorusExceptions.invalid("peer address '" + text + "' has no valid host" + hint);

@@ -22,8 +22,8 @@ import java.util.concurrent.CompletableFuture;
  * <p>Failure: futures fail with a {@link dev.torus.TorusException}; its {@link
  * dev.torus.ErrorCode} and message reach the remote caller unchanged. {@code NOT_FOUND} for a
  * missing block; {@code CORRUPTED} if bytes failed a checksum; {@code UNAVAILABLE} or {@code
- * TIMEOUT} (clients only) when the peer could not be asked or did not answer in time — a timed-out
- * put or delete may still have happened, and both are idempotent, so retrying is safe.
+ * TIMEOUT} (clients only) when the peer could not be asked or did not answer in time. A timed-out
+ * put or delete may still have happened; both are idempotent, so retrying is safe.
  */
 public interface PeerService {
   /** Reads a block; the result holds exactly one block of the cluster's block size. */

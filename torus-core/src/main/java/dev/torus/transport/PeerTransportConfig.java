@@ -123,13 +123,15 @@ public record PeerTransportConfig(
   private static DataSize frameSize(DataSize size) {
     Objects.requireNonNull(size, "maxFrameSize");
     if (size.compareTo(MIN_FRAME_SIZE) < 0 || size.compareTo(MAX_FRAME_SIZE) > 0) {
-      throw new IllegalArgumentException(
-          "maxFrameSize must be between " + MIN_FRAME_SIZE + " and " + MAX_FRAME_SIZE + ": " + size);
+      throw new IllegalArgumentException("maxFrameSize must be between " + MIN_FRAME_SIZE
+          + " and " + MAX_FRAME_SIZE + ": " + size);
     }
     return size;
   }
 
-  /** Builds a {@link PeerTransportConfig}; each setter rejects a bad value at once. Not thread-safe. */
+  /**
+   * Builds a {@link PeerTransportConfig}; each setter refuses a bad value at once. Not thread-safe.
+   */
   public static final class Builder {
     private Duration connectTimeout;
     private Duration readTimeout;
@@ -208,23 +210,27 @@ public record PeerTransportConfig(
 
     /** Sets the keep-alive interval and the idle timeout together, as they constrain each other. */
     public Builder keepAlive(Duration interval, Duration idle) {
-      keepAliveInterval = positive("keepAliveInterval", interval);
-      idleTimeout = positive("idleTimeout", idle);
+      positive("keepAliveInterval", interval);
+      positive("idleTimeout", idle);
       if (idle.compareTo(interval) <= 0) {
         throw new IllegalArgumentException(
             "idleTimeout (" + idle + ") must be longer than keepAliveInterval (" + interval + ")");
       }
+      keepAliveInterval = interval;
+      idleTimeout = idle;
       return this;
     }
 
     /** Sets the reconnect back-off range. */
     public Builder reconnectBackoff(Duration min, Duration max) {
-      reconnectBackoffMin = positive("reconnectBackoffMin", min);
-      reconnectBackoffMax = positive("reconnectBackoffMax", max);
+      positive("reconnectBackoffMin", min);
+      positive("reconnectBackoffMax", max);
       if (max.compareTo(min) < 0) {
         throw new IllegalArgumentException(
             "reconnectBackoffMax (" + max + ") is shorter than reconnectBackoffMin (" + min + ")");
       }
+      reconnectBackoffMin = min;
+      reconnectBackoffMax = max;
       return this;
     }
 

@@ -195,7 +195,8 @@ public interface PeerTransportContract {
       for (int i = 0; i < 10; i++) {
         refs.add(ref(i));
       }
-      assertThat(join(p.client.hasBlocks(refs))).isEqualTo(BitSet.valueOf(new long[] {0b10_0000_1001}));
+      assertThat(join(p.client.hasBlocks(refs)))
+          .isEqualTo(BitSet.valueOf(new long[] {0b10_0000_1001}));
       assertThat(join(p.client.hasBlocks(List.of()))).isEqualTo(new BitSet());
     }
   }

@@ -82,7 +82,8 @@ public final class ScriptedService implements PeerService, AutoCloseable {
     return script(null, store::flush);
   }
 
-  private <T> CompletableFuture<T> script(@Nullable ByteBuf owned, Supplier<CompletableFuture<T>> call) {
+  private <T> CompletableFuture<T> script(@Nullable ByteBuf owned,
+      Supplier<CompletableFuture<T>> call) {
     calls.incrementAndGet();
     Supplier<RuntimeException> f = failure;
     if (f != null) {

@@ -43,9 +43,9 @@ public final class LocalTransport implements PeerTransport {
    *   the peer is delayed, on the common pool after the delay) straight into the peer's service, so
    *   undelayed calls are deterministic.
    * Ordering: undelayed calls reach the service in the order they are made on one thread.
-   * Failure: reachability is decided when the call is delivered: a closed transport or client gives
-   *   CLOSED, a failed peer or an address nobody serves gives UNAVAILABLE. The deadline runs from the
-   *   call; a result that arrives after it is released. Service failures keep their code.
+   * Failure: reachability is decided when the call is delivered: a closed transport or client
+   *   gives CLOSED, a failed peer or an address nobody serves gives UNAVAILABLE. The deadline runs
+   *   from the call; a result that arrives after it is released. Service failures keep their code.
    */
 
   /** The address scheme of this transport. */

@@ -51,7 +51,8 @@ final class FrameDecoder extends ByteToMessageDecoder {
     }
     long length = in.getUnsignedIntLE(start + Protocol.LENGTH_OFFSET);
     if (length > maxBodyBytes) {
-      throw violation(in, "frame body of " + length + " bytes exceeds the limit of " + maxBodyBytes);
+      throw violation(in,
+          "frame body of " + length + " bytes exceeds the limit of " + maxBodyBytes);
     }
     if (readable < Protocol.HEADER_BYTES + length) {
       return;

@@ -50,7 +50,7 @@ final class Protocol {
 
   // ---- encoders -------------------------------------------------------------------------------
 
-  /** A buffer holding the header of a frame with a {@code bodyBytes}-byte body, room for the body. */
+  /** A buffer with the header of a frame of a {@code bodyBytes}-byte body, and room for it. */
   private static ByteBuf header(ByteBufAllocator alloc, MessageType type, int requestId,
       int bodyBytes, int capacity) {
     ByteBuf buf = alloc.buffer(capacity);

@@ -15,7 +15,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -37,8 +36,9 @@ final class TcpPeerServer implements PeerServer {
 
   static TcpPeerServer bind(TcpPeerTransport transport, InetSocketAddress bind,
       PeerService service) {
+    // The group's futures complete on one of the transport's own loops, not Netty's global thread.
     ChannelGroup connections = new DefaultChannelGroup("torus-peer-server",
-        GlobalEventExecutor.INSTANCE);
+        transport.group().next());
     long idleMillis = transport.config().idleTimeout().toMillis();
     long maxBody = transport.config().maxFrameSize().bytes();
     ServerBootstrap bootstrap = new ServerBootstrap()
@@ -52,7 +52,8 @@ final class TcpPeerServer implements PeerServer {
           protected void initChannel(SocketChannel ch) {
             connections.add(ch);
             ch.pipeline().addLast(
-                new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true),
+                new FlushConsolidationHandler(
+                    FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true),
                 new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS),
                 new FrameDecoder(maxBody),
                 new ServerHandler(transport, service));

@@ -279,7 +279,8 @@ final class TcpBadInputTest {
       for (int i = 1; i <= 20; i++) {
         raw.send(frame(0x10, i, RawSocket.refBody(ref(1))));
       }
-      Thread.sleep(300);
+      awaitCalls(8);
+      Thread.sleep(200);
       assertThat(service.calls()).as("requests taken while 8 are unanswered").isEqualTo(8);
       gate.complete(null);
       Set<Integer> answered = new HashSet<>();
