@@ -1,7 +1,6 @@
 package dev.torus.storage;
 
 import dev.torus.BlockRef;
-import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
 import dev.torus.internal.buffer.Crc32c;
 import io.netty.buffer.ByteBuf;
@@ -60,9 +59,14 @@ final class FileBlockStore implements BlockStore {
    * highest covered sequence number of any FLUSH marker are trusted as they are; blocks are never
    * read for them. The puts after it were never flushed: the block of each one still visible is
    * read and checked against the record's CRC, newest first, and a put whose block does not match
-   * is dropped, restoring the ref's previous slot (kept intact, being pending). If anything was
-   * replayed, the result is made durable as a new checkpoint before the store accepts writes, since
-   * it may include unflushed deletes. The slot allocator is rebuilt from the index.
+   * is dropped, restoring the ref's previous slot (kept intact, being pending). Damage that two
+   * later FLUSH markers prove was once durable fails CORRUPTED instead. If anything was replayed,
+   * the result is sealed before the store accepts writes, since it may hold unflushed deletes whose
+   * slots are about to be reused: the last log is cut at its last valid record, a record restoring
+   * the previous value of each dropped put is appended, the data file and earlier logs are
+   * fdatasynced, and a FLUSH marker covering everything is appended and fdatasynced. The slot
+   * allocator is rebuilt from the index. A crash during recovery leaves what a new recovery reads
+   * the same way.
    *
    * Concurrency: lock order closeLock -> flushLock -> logLock -> table lock (SlotTable).
    *   closeLock (read-write): every operation holds the read side, close() the write side, so close
@@ -140,9 +144,9 @@ final class FileBlockStore implements BlockStore {
       LOG.info("opened block store in {}: {} of {} blocks used, {} log records replayed, {} ms",
           dir, table.size(), header.capacityBlocks(), recovered.replayed(),
           (System.nanoTime() - start) / 1_000_000);
-      if (recovered.dropped() > 0) {
+      if (!recovered.restores().isEmpty()) {
         LOG.warn("block store in {}: dropped {} unflushed puts whose blocks did not reach the disk;"
-            + " those refs keep their previous blocks", dir, recovered.dropped());
+            + " those refs keep their previous blocks", dir, recovered.restores().size());
       }
       return new FileBlockStore(dir, header.blockSize(), ioExecutor, lock, data, table, journal);
     } catch (IOException | RuntimeException e) {
@@ -351,7 +355,7 @@ final class FileBlockStore implements BlockStore {
     } catch (IOException e) {
       failure = TorusExceptions.io(toString(), e);
     } catch (Throwable t) {
-      failure = t instanceof TorusException ? t : TorusExceptions.unwrap(t);
+      failure = TorusExceptions.unwrap(t);
     } finally {
       closeLock.readLock().unlock();
       if (owned != null) {

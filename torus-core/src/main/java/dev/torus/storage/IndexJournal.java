@@ -5,8 +5,11 @@ import dev.torus.TorusExceptions;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.SortedMap;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -53,33 +56,60 @@ final class IndexJournal implements Closeable {
   }
 
   /**
-   * Starts journaling on top of a recovered index; when recovery changed the index, first makes it
-   * durable as a checkpoint, because it may include unflushed deletes whose slots are about to be
-   * reused.
+   * Starts journaling on top of a recovered index, appending to the last replayed log, or to a new
+   * one if there was none. Unless recovery found nothing to replay, first seals what it recovered:
+   * see {@link #seal}.
    */
   static IndexJournal open(Path dir, DataFile data, SlotTable table, IndexRecovery.Result recovered,
       long maxUnflushed, long checkpointMinBytes) throws IOException {
-    long generation = recovered.logGeneration();
+    SortedMap<Long, Path> logs = recovered.logs();
+    long lastSeq = recovered.lastSeq();
     IndexLog log;
-    if (recovered.reuseLog()) {
-      log = IndexLog.openForAppend(StoreFiles.log(dir, generation), generation,
-          IndexLog.HEADER_BYTES);
+    if (logs.isEmpty()) {
+      log = IndexLog.create(dir, recovered.firstGeneration());
     } else {
-      log = IndexLog.create(dir, generation);
+      log = IndexLog.openForAppend(logs.get(logs.lastKey()), logs.lastKey(), recovered.logEnd());
       try {
-        if (recovered.needsCheckpoint()) {
-          data.force();
-          IndexCheckpoint.write(dir, log.generation(), recovered.lastSeq(),
-              table.snapshot(SNAPSHOT_CHUNK_BYTES));
-          StoreFiles.deleteLogsBefore(dir, log.generation());
+        if (!recovered.clean()) {
+          lastSeq = seal(log, data, recovered);
         }
       } catch (IOException | RuntimeException e) {
         log.close();
         throw e;
       }
     }
-    return new IndexJournal(dir, data, table, log, recovered.lastSeq(), maxUnflushed,
-        checkpointMinBytes);
+    return new IndexJournal(dir, data, table, log, lastSeq, maxUnflushed, checkpointMinBytes);
+  }
+
+  /**
+   * Makes a recovered index durable before the store accepts writes, since it may hold unflushed
+   * deletes whose slots are about to be reused, and dropped puts whose records a later marker must
+   * not cover. Cuts the last log at its last valid record, so nothing torn or stale stays after
+   * what is appended next; logs a record that restores the previous value of each dropped put;
+   * fdatasyncs the data file and the earlier logs; appends a FLUSH marker covering everything;
+   * fdatasyncs the log. Returns the marker's sequence number.
+   */
+  private static long seal(IndexLog log, DataFile data, IndexRecovery.Result recovered)
+      throws IOException {
+    log.truncateToEnd();
+    long seq = recovered.lastSeq();
+    for (IndexRecovery.Restore restore : recovered.restores()) {
+      long previous = restore.previous();
+      if (previous == SlotIndex.ABSENT) {
+        log.appendDelete(++seq, restore.ref());
+      } else {
+        log.appendPut(++seq, restore.ref(), SlotIndex.slot(previous), SlotIndex.crc(previous));
+      }
+    }
+    data.force();
+    for (Path earlier : recovered.logs().headMap(log.generation()).values()) {
+      try (FileChannel ch = FileChannel.open(earlier, StandardOpenOption.WRITE)) {
+        ch.force(false);
+      }
+    }
+    log.appendFlush(seq + 1, seq);
+    log.force();
+    return seq + 1;
   }
 
   /**

@@ -133,6 +133,12 @@ final class IndexLog implements Closeable {
     finish();
   }
 
+  /** Cuts the file at the end of the last record, dropping whatever follows it. */
+  void truncateToEnd() throws IOException {
+    channel.truncate(end);
+    extended = end;
+  }
+
   /** Makes every completed append durable (fdatasync). */
   void force() throws IOException {
     channel.force(false);

@@ -26,7 +26,6 @@ final class IndexLogReader implements Closeable {
 
   private final Path path;
   private final FileChannel channel;
-  private final long generation;
   private final ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
   private long bufStart; // file offset of buf's first byte
   private boolean eof;
@@ -38,10 +37,9 @@ final class IndexLogReader implements Closeable {
   private int blockCrc;
   private long coveredSeq;
 
-  private IndexLogReader(Path path, FileChannel channel, long generation, long afterSeq) {
+  private IndexLogReader(Path path, FileChannel channel, long afterSeq) {
     this.path = path;
     this.channel = channel;
-    this.generation = generation;
     this.seq = afterSeq;
     buf.limit(0);
   }
@@ -62,17 +60,13 @@ final class IndexLogReader implements Closeable {
         throw TorusExceptions.corrupted("index log " + path + " has a damaged header; the store's"
             + " index cannot be recovered");
       }
-      IndexLogReader reader = new IndexLogReader(path, ch, generation, afterSeq);
+      IndexLogReader reader = new IndexLogReader(path, ch, afterSeq);
       reader.bufStart = IndexLog.HEADER_BYTES;
       return reader;
     } catch (IOException | RuntimeException e) {
       ch.close();
       throw e;
     }
-  }
-
-  long generation() {
-    return generation;
   }
 
   /** Moves to the next valid record; false at the end of the valid records. */

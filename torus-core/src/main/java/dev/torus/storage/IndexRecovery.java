@@ -10,8 +10,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 
@@ -26,17 +28,22 @@ final class IndexRecovery {
    *
    * @param index the recovered index
    * @param lastSeq the highest sequence number in the checkpoint or any replayed record
-   * @param reuseLog whether to keep appending to the log of {@code logGeneration}: it is the only
-   *     one, holds no record and has nothing but preallocated zeros after its header
-   * @param logGeneration the generation of the log to append to, or to create if not {@code
-   *     reuseLog}
-   * @param needsCheckpoint whether the recovered index differs from the checkpoint, so that it must
-   *     be made durable as a new checkpoint before the store accepts writes
+   * @param firstGeneration the generation the logs start at: the checkpoint's, or 1
+   * @param logs the replayed logs by generation; empty if there were none
+   * @param logEnd the offset just past the last valid record of the last log
+   * @param clean whether the index needs no sealing: there is one log, it holds no record and
+   *     nothing but preallocated zeros after its header
+   * @param restores the value to restore for each dropped put, newest first
    * @param replayed how many log records were replayed
-   * @param dropped how many unflushed puts were dropped because their data did not match
    */
-  record Result(SlotIndex index, long lastSeq, boolean reuseLog, long logGeneration,
-      boolean needsCheckpoint, long replayed, int dropped) {}
+  record Result(SlotIndex index, long lastSeq, long firstGeneration, SortedMap<Long, Path> logs,
+      long logEnd, boolean clean, List<Restore> restores, long replayed) {}
+
+  /**
+   * A ref whose unflushed put was dropped, and the packed value it goes back to, or {@link
+   * SlotIndex#ABSENT}.
+   */
+  record Restore(BlockRef ref, long previous) {}
 
   /** A put that no FLUSH marker covered yet, with the value its ref had before. */
   private record Uncovered(long seq, BlockRef ref, int slot, int crc, long previous) {}
@@ -49,6 +56,7 @@ final class IndexRecovery {
   private long lastSeq;
   private long coveredSeq;
   private long replayed;
+  private long logEnd = IndexLog.HEADER_BYTES;
 
   private IndexRecovery(Path dir, DataFile data, long capacity) {
     this.dir = dir;
@@ -77,9 +85,6 @@ final class IndexRecovery {
       Files.delete(stale);
     }
     logs = logs.tailMap(firstGeneration);
-    if (logs.isEmpty()) {
-      return new Result(index, lastSeq, false, firstGeneration, false, 0, 0);
-    }
     long expected = firstGeneration;
     boolean cleanEnd = true;
     for (Map.Entry<Long, Path> log : logs.entrySet()) {
@@ -90,12 +95,9 @@ final class IndexRecovery {
       }
       cleanEnd = replay(log.getValue(), log.getKey());
     }
-    int dropped = verifyUncovered();
-    long lastGeneration = logs.lastKey();
-    if (logs.size() == 1 && replayed == 0 && cleanEnd) {
-      return new Result(index, lastSeq, true, lastGeneration, false, 0, 0);
-    }
-    return new Result(index, lastSeq, false, lastGeneration + 1, true, replayed, dropped);
+    List<Restore> restores = verifyUncovered();
+    boolean clean = logs.size() <= 1 && replayed == 0 && cleanEnd;
+    return new Result(index, lastSeq, firstGeneration, logs, logEnd, clean, restores, replayed);
   }
 
   /**
@@ -103,9 +105,11 @@ final class IndexRecovery {
    * tail. Fails with {@code CORRUPTED} if the damage where replay stopped hides flushed records.
    */
   private boolean replay(Path file, long generation) throws IOException {
+    logEnd = IndexLog.HEADER_BYTES;
     try (IndexLogReader reader = IndexLogReader.open(file, generation, lastSeq)) {
       while (reader.next()) {
         replayed++;
+        logEnd = reader.validEnd();
         lastSeq = reader.seq();
         switch (reader.type()) {
           case IndexLog.PUT -> applyPut(reader.seq(), reader.ref(), reader.slot(), reader.blockCrc());
@@ -153,10 +157,10 @@ final class IndexRecovery {
    * whose block did not reach the disk whole, restoring the ref's previous value. Newest first,
    * because an undo restores the value the put replaced, which an older put may have set and must
    * then be checked in turn. A put that a later record already superseded is not visible and needs
-   * no check. Returns how many were undone.
+   * no check. Returns what was undone.
    */
-  private int verifyUncovered() throws IOException {
-    int dropped = 0;
+  private List<Restore> verifyUncovered() throws IOException {
+    List<Restore> restores = new ArrayList<>();
     ByteBuf block = Unpooled.directBuffer(data.blockSize(), data.blockSize());
     try {
       for (Iterator<Uncovered> it = uncovered.descendingIterator(); it.hasNext(); ) {
@@ -172,13 +176,13 @@ final class IndexRecovery {
         } else {
           index.put(ref.volumeWord(), ref.inode(), ref.index(), put.previous());
         }
-        dropped++;
+        restores.add(new Restore(ref, put.previous()));
       }
     } finally {
       block.release();
     }
     uncovered.clear();
-    return dropped;
+    return restores;
   }
 
   private boolean matches(ByteBuf block, Uncovered put) throws IOException {

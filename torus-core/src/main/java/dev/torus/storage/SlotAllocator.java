@@ -74,10 +74,6 @@ final class SlotAllocator {
     pending.push(slot);
   }
 
-  boolean hasPending() {
-    return !pending.isEmpty();
-  }
-
   /** The pending slots, which the caller's flush is about to make free; they are no longer here. */
   IntStack takePending() {
     IntStack taken = pending;

@@ -90,15 +90,6 @@ final class SlotTable {
     }
   }
 
-  boolean hasPending() {
-    lock.readLock().lock();
-    try {
-      return allocator.hasPending();
-    } finally {
-      lock.readLock().unlock();
-    }
-  }
-
   /** See {@link SlotAllocator#takePending}. */
   IntStack takePending() {
     lock.writeLock().lock();

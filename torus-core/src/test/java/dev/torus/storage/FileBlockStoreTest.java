@@ -211,6 +211,7 @@ final class FileBlockStoreTest implements BlockStoreContract {
           assertThat(Blocks.read(store, ref(i))).isEqualTo(Blocks.random(BLOCK_SIZE, i));
         }
         assertCode(store.getBlock(ref(3)), ErrorCode.NOT_FOUND);
+        assertThat(endsCleanly(onlyLog(copy))).as("the damaged tail was cut off").isTrue();
         Futures.join(store.putBlock(ref(3), Blocks.buf(BLOCK_SIZE, 33)));
       }
       try (BlockStore store = open(copy, 8)) {
@@ -245,6 +246,8 @@ final class FileBlockStoreTest implements BlockStoreContract {
     flipByte(onlyLog(nearTail), secondPut + IndexLog.PUT_BYTES + IndexLog.FLUSH_BYTES + 20);
     try (BlockStore store = open(nearTail, 8)) {
       assertThat(store.stats().usedBlocks()).isEqualTo(2);
+      assertThat(endsCleanly(onlyLog(nearTail))).as("the marker after the damage was cut off")
+          .isTrue();
     }
   }
 
@@ -454,6 +457,15 @@ final class FileBlockStoreTest implements BlockStoreContract {
         // read to the end
       }
       return reader.validEnd();
+    }
+  }
+
+  static boolean endsCleanly(Path log) throws IOException {
+    try (IndexLogReader reader = IndexLogReader.open(log, generationOf(log), 0)) {
+      while (reader.next()) {
+        // read to the end
+      }
+      return reader.endsCleanly();
     }
   }
 
