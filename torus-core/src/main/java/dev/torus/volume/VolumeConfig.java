@@ -19,7 +19,7 @@ public record VolumeConfig(
     DataSize dirtyLimit, DataSize mapCache, Duration commitInterval, Duration leaseTtl, String owner) {
   /** 64 MiB dirty limit, 64 MiB map cache, 5 s background commit, 10 s lease. */
   public static final VolumeConfig DEFAULT = new VolumeConfig(DataSize.ofMebibytes(64),
-      DataSize.ofMebibytes(64), Duration.ofSeconds(5), Duration.ofSeconds(10), defaultOwner());
+      DataSize.ofMebibytes(64), Duration.ofSeconds(5), Duration.ofSeconds(10), ownerFor("torus"));
 
   public VolumeConfig {
     Objects.requireNonNull(dirtyLimit, "dirtyLimit");
@@ -51,14 +51,14 @@ public record VolumeConfig(
     return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner);
   }
 
-  /** {@code torus@<host>:<pid>}. */
-  public static String defaultOwner() {
+  /** {@code <program>@<host>:<pid>}: names this process in lock records. */
+  public static String ownerFor(String program) {
     String host;
     try {
       host = java.net.InetAddress.getLocalHost().getHostName();
     } catch (java.net.UnknownHostException e) {
       host = "localhost";
     }
-    return "torus@" + host + ":" + ProcessHandle.current().pid();
+    return program + "@" + host + ":" + ProcessHandle.current().pid();
   }
 }
