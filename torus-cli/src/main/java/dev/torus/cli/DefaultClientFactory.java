@@ -1,0 +1,46 @@
+package dev.torus.cli;
+
+import dev.torus.client.Torus;
+import dev.torus.internal.concurrent.Threads;
+import dev.torus.metadata.MetadataService;
+import dev.torus.server.TorusDaemon;
+import dev.torus.server.options.ConnectionOptions;
+import dev.torus.volume.VolumeCatalog;
+import dev.torus.volume.VolumeConfig;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/** Opens the metadata service the options name: etcd with {@code -C}, else the embedded store. */
+final class DefaultClientFactory implements ClientFactory {
+  @Override
+  public CliSession open(ConnectionOptions options) {
+    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, Threads.daemon("torusctl"));
+    MetadataService metadata;
+    try {
+      metadata = Torus.openMetadata(TorusDaemon.metadata(options), scheduler);
+    } catch (RuntimeException e) {
+      scheduler.shutdownNow();
+      throw e;
+    }
+    VolumeConfig volumes = VolumeConfig.DEFAULT.withOwner(VolumeConfig.ownerFor("torusctl"));
+    VolumeCatalog catalog = new VolumeCatalog(metadata, scheduler, System::nanoTime,
+        volumes.leaseTtl(), volumes.owner());
+    return new CliSession() {
+      @Override
+      public MetadataService metadata() {
+        return metadata;
+      }
+
+      @Override
+      public VolumeCatalog catalog() {
+        return catalog;
+      }
+
+      @Override
+      public void close() {
+        metadata.close();
+        scheduler.shutdownNow();
+      }
+    };
+  }
+}
