@@ -1,11 +1,14 @@
 package dev.torus.cli;
 
 import dev.torus.server.options.ConnectionOptions;
+import dev.torus.server.options.DataPathOptions;
 import dev.torus.server.options.ExitCodes;
 import dev.torus.server.options.Version;
 import dev.torus.server.options.ErrorHandler;
 import dev.torus.cli.ctl.BlockCommand;
 import dev.torus.cli.ctl.InitCommand;
+import dev.torus.cli.ctl.PeerCommand;
+import dev.torus.cli.ctl.RingCommand;
 import dev.torus.cli.ctl.VolumeCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -16,12 +19,15 @@ import picocli.CommandLine.Spec;
 
 /** {@code torusctl}: administers a Torus cluster. Only {@link #main} exits the process. */
 @Command(name = "torusctl", mixinStandardHelpOptions = true, versionProvider = Version.class,
-    description = "Administer a Torus cluster: initialise it and manage volumes and snapshots.",
-    subcommands = {InitCommand.class, VolumeCommand.class, BlockCommand.class,
-        CommandLine.HelpCommand.class})
+    description = "Administer a Torus cluster: initialise it, manage volumes, snapshots, peers and the ring.",
+    subcommands = {InitCommand.class, VolumeCommand.class, BlockCommand.class, PeerCommand.class,
+        RingCommand.class, CommandLine.HelpCommand.class})
 public final class TorusCtl implements Callable<Integer> {
   @Mixin
   ConnectionOptions connection;
+
+  @Mixin
+  DataPathOptions dataPath;
 
   @Spec
   CommandSpec spec;
@@ -45,7 +51,9 @@ public final class TorusCtl implements Callable<Integer> {
   public static CommandLine commandLine(ClientFactory factory) {
     TorusCtl root = new TorusCtl(factory);
     CommandLine cmd = new CommandLine(root);
+    cmd.addSubcommand("list-peers", new PeerCommand.ListPeers()); // the original's spelling
     cmd.setCaseInsensitiveEnumValuesAllowed(true);
+    cmd.setAllowSubcommandsAsOptionParameters(true); // --read-level block is not the block command
     cmd.setExecutionExceptionHandler(new ErrorHandler(() -> root.connection.debug()));
     cmd.setParameterExceptionHandler((ex, args) -> {
       ex.getCommandLine().getErr().println("torusctl: " + ex.getMessage());
@@ -57,7 +65,7 @@ public final class TorusCtl implements Callable<Integer> {
 
   /** Opens a session with this invocation's connection options. */
   public CliSession open() {
-    return factory.open(connection);
+    return factory.open(connection, dataPath);
   }
 
   @Override

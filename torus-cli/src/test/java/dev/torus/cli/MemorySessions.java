@@ -1,7 +1,9 @@
 package dev.torus.cli;
 
-import dev.torus.server.options.ConnectionOptions;
+import dev.torus.client.TorusClient;
 import dev.torus.metadata.MetadataService;
+import dev.torus.server.options.ConnectionOptions;
+import dev.torus.server.options.DataPathOptions;
 import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.volume.VolumeCatalog;
 import java.time.Clock;
@@ -19,7 +21,7 @@ final class MemorySessions implements ClientFactory, AutoCloseable {
   final MetadataService metadata = KvMetadata.inMemory(Clock.systemUTC(), scheduler);
 
   @Override
-  public CliSession open(ConnectionOptions options) {
+  public CliSession open(ConnectionOptions options, DataPathOptions dataPath) {
     VolumeCatalog catalog = new VolumeCatalog(metadata, scheduler, System::nanoTime,
         Duration.ofSeconds(10), "cli-test");
     return new CliSession() {
@@ -31,6 +33,11 @@ final class MemorySessions implements ClientFactory, AutoCloseable {
       @Override
       public VolumeCatalog catalog() {
         return catalog;
+      }
+
+      @Override
+      public TorusClient cluster() {
+        throw new UnsupportedOperationException("these tests have no storage nodes");
       }
 
       @Override

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -24,6 +25,9 @@ import org.jspecify.annotations.Nullable;
  * anything that is not durable, and a crash at any point leaves the previous root intact.
  */
 final class Committer {
+  /** Bounds the blocks a commit has on the wire at once, so a big commit cannot flood peers. */
+  private static final int MAX_PUTS_IN_FLIGHT = 64;
+
   private final VolumeHandle volume;
   // Guarded by volume.
   private @Nullable CompletableFuture<Void> running;
@@ -116,6 +120,7 @@ final class Committer {
     VolumeHandle v = volume;
     List<CompletableFuture<?>> loads = new ArrayList<>();
     List<CompletableFuture<Void>> puts = new ArrayList<>();
+    List<Supplier<CompletableFuture<Void>>> uploads = new ArrayList<>();
     TreeMap<Long, @Nullable BlockPointer> changes = new TreeMap<>();
     synchronized (v) {
       for (PendingBlock f : snap.frozen.values()) {
@@ -139,8 +144,12 @@ final class Committer {
           f.ref = ref;
           f.crc = crc;
           var data = f.data.retainedDuplicate();
-          f.stored = f.stored.handle((x, e) -> null).thenCompose(x -> v.store.putBlock(ref, data));
-          puts.add(f.stored);
+          CompletableFuture<Void> previous = f.stored;
+          CompletableFuture<Void> stored = new CompletableFuture<>();
+          f.stored = stored;
+          uploads.add(() -> previous.handle((x, e) -> null)
+              .thenCompose(x -> v.store.putBlock(ref, data))
+              .whenComplete((x, e) -> complete(stored, e)));
           changes.put(f.index, new BlockPointer(ref, crc));
         } else {
           puts.add(f.stored);
@@ -148,15 +157,24 @@ final class Committer {
         }
       }
     }
+    puts.add(Futures.window(uploads, MAX_PUTS_IN_FLIGHT));
     return Futures.allOf(puts).thenApply(x -> changes);
   }
 
-  private CompletableFuture<Void> storePages(TreeUpdate update) {
-    List<CompletableFuture<Void>> puts = new ArrayList<>(update.pages().size());
-    for (PageWrite page : update.pages()) {
-      puts.add(volume.store.putBlock(page.ref(), BlockMap.buffer(page)));
+  private static void complete(CompletableFuture<Void> f, @Nullable Throwable e) {
+    if (e == null) {
+      f.complete(null);
+    } else {
+      f.completeExceptionally(e);
     }
-    return Futures.allOf(puts);
+  }
+
+  private CompletableFuture<Void> storePages(TreeUpdate update) {
+    List<Supplier<CompletableFuture<Void>>> puts = new ArrayList<>(update.pages().size());
+    for (PageWrite page : update.pages()) {
+      puts.add(() -> volume.store.putBlock(page.ref(), BlockMap.buffer(page)));
+    }
+    return Futures.window(puts, MAX_PUTS_IN_FLIGHT);
   }
 
   /** Moves the root in metadata, fenced by the lease and the lock. */

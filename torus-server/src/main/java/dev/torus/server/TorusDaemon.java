@@ -1,16 +1,13 @@
 package dev.torus.server;
 
-import dev.torus.DataSize;
-import dev.torus.ReadLevel;
-import dev.torus.WriteLevel;
 import dev.torus.client.MetadataLocation;
 import dev.torus.distributor.DistributorConfig;
 import dev.torus.gc.GcConfig;
 import dev.torus.metadata.etcd.EtcdConfig;
 import dev.torus.server.options.ConnectionOptions;
+import dev.torus.server.options.DataPathOptions;
 import dev.torus.server.options.ErrorHandler;
 import dev.torus.server.options.ExitCodes;
-import dev.torus.server.options.SizeConverter;
 import dev.torus.server.options.Version;
 import dev.torus.transport.PeerAddress;
 import dev.torus.volume.VolumeConfig;
@@ -34,6 +31,9 @@ import picocli.CommandLine.Model.CommandSpec;
 public final class TorusDaemon implements Callable<Integer> {
   @Mixin
   ConnectionOptions connection;
+
+  @Mixin
+  DataPathOptions dataPath;
 
   @Spec
   CommandSpec spec;
@@ -60,17 +60,8 @@ public final class TorusDaemon implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "4321", description = "HTTP port (default: ${DEFAULT-VALUE})")
   int httpPort;
 
-  @Option(names = "--read-cache-size", defaultValue = "64MiB", converter = SizeConverter.class,
-      description = "memory for recently read blocks (default: ${DEFAULT-VALUE}; 0 turns it off)")
-  DataSize readCache;
 
-  @Option(names = "--read-level", defaultValue = "block",
-      description = "block, seq or spread (default: ${DEFAULT-VALUE})")
-  String readLevel;
 
-  @Option(names = "--write-level", defaultValue = "all",
-      description = "all, one or local (default: ${DEFAULT-VALUE})")
-  String writeLevel;
 
   @Option(names = "--lease-ttl", defaultValue = "10s", converter = DurationConverter.class,
       description = "how long locks and the node's record outlive it (default: ${DEFAULT-VALUE})")
@@ -105,8 +96,7 @@ public final class TorusDaemon implements Callable<Integer> {
           "invalid --peer-address '" + peerAddress + "': " + e.getMessage());
     }
     long capacity = new DataDir(dataDir).capacity(size);
-    DistributorConfig distributor = DistributorConfig.DEFAULT.withReadCache(readCache)
-        .withReadLevel(ReadLevel.parse(readLevel)).withWriteLevel(WriteLevel.parse(writeLevel));
+    DistributorConfig distributor = dataPath.distributor();
     Optional<InetSocketAddress> http = Optional.ofNullable(httpHost)
         .map(h -> new InetSocketAddress(h, httpPort));
     return new ServerConfig(dataDir, capacity, peerAddress, autoJoin, metadata(connection),

@@ -15,6 +15,10 @@ abstract class CtlCommand {
     return spec.commandLine().getOut();
   }
 
+  PrintWriter err() {
+    return spec.commandLine().getErr();
+  }
+
   CliSession open() {
     return ((TorusCtl) spec.root().userObject()).open();
   }
