@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -204,6 +205,7 @@ public final class ModelBlockDevice implements BlockDevice {
   public final class Gate {
     private final CompletableFuture<Void> opened = new CompletableFuture<>();
     private final Semaphore arrivals = new Semaphore(0);
+    private final AtomicInteger arrived = new AtomicInteger();
 
     private Gate() {}
 
@@ -213,6 +215,11 @@ public final class ModelBlockDevice implements BlockDevice {
         gates.values().remove(this);
       }
       opened.complete(null);
+    }
+
+    /** Operations that arrived at the gate so far. */
+    public int arrived() {
+      return arrived.get();
     }
 
     /** Waits until {@code count} operations arrived at the gate since the last wait. */
@@ -262,6 +269,7 @@ public final class ModelBlockDevice implements BlockDevice {
       if (gate == null) {
         executor.execute(guarded);
       } else {
+        gate.arrived.incrementAndGet();
         gate.arrivals.release();
         gate.opened.thenRun(() -> executor.execute(guarded));
       }

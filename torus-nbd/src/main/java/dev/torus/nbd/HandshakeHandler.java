@@ -18,6 +18,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -115,7 +116,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.info("{}: closing during handshake: {}", ctx.channel(), cause.toString());
+    if (cause instanceof IOException) {
+      log.debug("{}: connection failed during handshake: {}", ctx.channel(), cause.toString());
+    } else {
+      log.info("{}: closing during handshake: {}", ctx.channel(), cause.toString());
+    }
     ctx.close();
   }
 

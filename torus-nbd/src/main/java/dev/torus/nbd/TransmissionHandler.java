@@ -16,6 +16,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -53,8 +54,14 @@ import org.slf4j.LoggerFactory;
 final class TransmissionHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(TransmissionHandler.class);
 
-  /** Largest range one BLOCK_STATUS looks at; the length is a hint and clients ask again. */
+  /**
+   * Largest range one BLOCK_STATUS looks at (the length is a hint and clients ask again): 2 GiB
+   * keeps every descriptor within 32 bits; extended headers carry 64-bit descriptors, so large
+   * holes can be reported at once.
+   */
   static final long MAX_STATUS_SPAN = 1L << 31;
+
+  static final long MAX_EXTENDED_STATUS_SPAN = 1L << 40;
 
   /** Most descriptors in one BLOCK_STATUS reply. */
   static final int MAX_STATUS_EXTENTS = 1 << 16;
@@ -126,8 +133,13 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.info("{}: closing connection to export '{}': {}", ctx.channel(), export.name(),
-        cause.toString());
+    if (cause instanceof IOException) {
+      log.debug("{}: connection to export '{}' failed: {}", ctx.channel(), export.name(),
+          cause.toString());
+    } else {
+      log.info("{}: closing connection to export '{}': {}", ctx.channel(), export.name(),
+          cause.toString());
+    }
     ctx.close();
   }
 
@@ -336,7 +348,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     if (request.length() <= 0 || !inRange(request)) {
       return invalid(request, outOfRange(request));
     }
-    long span = Math.min(request.length(), MAX_STATUS_SPAN);
+    long span = Math.min(request.length(),
+        export.style() == ReplyStyle.EXTENDED ? MAX_EXTENDED_STATUS_SPAN : MAX_STATUS_SPAN);
     boolean one = request.hasFlag(NBD_CMD_FLAG_REQ_ONE);
     return guarded(() -> device.allocation(request.offset(), span))
         .thenApply(
