@@ -103,9 +103,10 @@ final class ModelBlockDeviceTest {
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try {
       ModelBlockDevice async = new ModelBlockDevice(4096, 512, false, pool);
-      Thread caller = Thread.currentThread();
-      Thread completer = async.flush().thenApply(v -> Thread.currentThread()).get();
-      assertThat(completer).isNotSameAs(caller);
+      ModelBlockDevice.Gate gate = async.hold(ModelBlockDevice.Op.FLUSH);
+      CompletableFuture<Thread> completer = async.flush().thenApply(v -> Thread.currentThread());
+      gate.open();
+      assertThat(completer.get()).isNotSameAs(Thread.currentThread());
 
       async.close();
       assertCode(async.flush(), ErrorCode.CLOSED);

@@ -33,22 +33,27 @@ import org.slf4j.LoggerFactory;
  * The server side of the fixed-newstyle handshake: greets, checks the client flags, answers
  * options, and on {@code NBD_OPT_GO} or {@code NBD_OPT_EXPORT_NAME} opens the export and switches
  * the channel to transmission.
- *
- * <p>Concurrency: confined to the channel's event loop. Options that need the {@link
- * ExportResolver} (LIST, INFO, GO, EXPORT_NAME, the META_CONTEXT options) wait for its future
- * without blocking: reading pauses, options that arrive meanwhile (clients must not send them, but
- * may) queue, and the answer is written on the loop when the future completes.
- *
- * <p>Ordering: options are answered strictly one after the other, in arrival order, as the spec's
- * one-option-at-a-time rule implies.
- *
- * <p>Failure: an unknown option gets {@code NBD_REP_ERR_UNSUP}, malformed data {@code
- * NBD_REP_ERR_INVALID}, oversized data {@code NBD_REP_ERR_TOO_BIG}, and parsing goes on. Unknown
- * client flags, a bad option magic, EXPORT_NAME that cannot be served (it has no error reply) and
- * the handshake timeout end the connection. Once the server is closing, every option but ABORT
- * gets {@code NBD_REP_ERR_SHUTDOWN}. A device opened for a client that vanished is given back.
  */
 final class HandshakeHandler extends ChannelInboundHandlerAdapter {
+  /*
+   * Concurrency:
+   *   Confined to the channel's event loop. Options that need the ExportResolver (LIST, INFO, GO,
+   *   EXPORT_NAME, the META_CONTEXT options) wait for its future without blocking: reading pauses,
+   *   options that arrive meanwhile (clients must not send them, but may) queue, and the answer is
+   *   written on the loop when the future completes.
+   *
+   * Ordering:
+   *   Options are answered strictly one after the other, in arrival order, as the spec's
+   *   one-option-at-a-time rule implies.
+   *
+   * Failure:
+   *   An unknown option gets NBD_REP_ERR_UNSUP, malformed data NBD_REP_ERR_INVALID, oversized data
+   *   NBD_REP_ERR_TOO_BIG, and parsing goes on. Unknown client flags, a bad option magic,
+   *   EXPORT_NAME that cannot be served (it has no error reply) and the handshake timeout end the
+   *   connection. Once the server is closing, every option but ABORT gets NBD_REP_ERR_SHUTDOWN. A
+   *   device opened for a client that vanished is given back.
+   */
+
   private static final Logger log = LoggerFactory.getLogger(HandshakeHandler.class);
 
   private static final int KNOWN_CLIENT_FLAGS =
@@ -220,7 +225,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
           }
           reply(OptionReplies.ack(alloc(), code));
         },
-        error -> lookupFailed(code, "exports", error),
+        error -> lookupFailed(code, "the export list", error),
         exports -> {});
   }
 
@@ -400,7 +405,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
           case CLOSED -> NbdProtocol.NBD_REP_ERR_SHUTDOWN;
           default -> NbdProtocol.NBD_REP_ERR_UNKNOWN;
         };
-    log.debug("{}: {} not available: {}", context().channel(), what, e.getMessage());
+    log.debug("{}: {} is not available: {}", context().channel(), what, e.getMessage());
     reply(OptionReplies.error(alloc(), code, type, what + " is not available: " + e.getMessage()));
   }
 

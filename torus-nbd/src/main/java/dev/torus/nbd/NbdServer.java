@@ -22,10 +22,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +66,9 @@ public final class NbdServer implements AutoCloseable {
   private final ChannelGroup connections;
   private final List<Channel> listeners = new ArrayList<>();
   private final AtomicReference<State> state = new AtomicReference<>(State.RUNNING);
+  private final CompletableFuture<Void> closed = new CompletableFuture<>();
+  /** The socket file this server created, which it removes on close. */
+  private volatile @Nullable Path boundUnixSocket;
 
   private NbdServer(NbdServerConfig config, ExportResolver exports, NbdTransport transport) {
     this.config = config;
@@ -97,6 +102,7 @@ public final class NbdServer implements AutoCloseable {
       server.listen(transport.tcpChannel(), config.bindAddress(), true);
       if (unix != null) {
         server.listen(transport.unixChannel(), transport.unixAddress(unix), false);
+        server.boundUnixSocket = unix;
       }
     } catch (RuntimeException e) {
       server.close();
@@ -113,37 +119,42 @@ public final class NbdServer implements AutoCloseable {
   }
 
   /**
-   * Stops the server; idempotent. Waits up to the shutdown grace for connections to drain, then
-   * for the devices they opened to close.
+   * Stops the server; idempotent, and a call while another is closing waits for it. Waits up to
+   * the shutdown grace for connections to drain, then for the devices they opened to close.
    */
   @Override
   public void close() {
     if (!state.compareAndSet(State.RUNNING, State.CLOSING)) {
+      closed.join();
       return;
     }
-    context.startShutdown();
-    for (Channel listener : listeners) {
-      listener.close().awaitUninterruptibly();
-    }
-    connections.forEach(c -> c.pipeline().fireUserEventTriggered(TransmissionHandler.SHUTDOWN));
-    Duration grace = config.shutdownGrace();
-    if (!connections.newCloseFuture().awaitUninterruptibly(grace.toMillis())) {
-      log.info("closing {} NBD connections still busy after {}", connections.size(), grace);
-      connections.close().awaitUninterruptibly();
-    }
-    group.shutdownGracefully(0, grace.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
-    context.closeAll(grace);
-    closer.shutdown();
-    Path unix = config.unixSocket();
-    if (unix != null && !listeners.isEmpty()) {
-      try {
-        Files.deleteIfExists(unix);
-      } catch (IOException e) {
-        log.warn("cannot remove Unix socket {}: {}", unix, e.toString());
+    try {
+      context.startShutdown();
+      for (Channel listener : listeners) {
+        listener.close().awaitUninterruptibly();
       }
+      connections.forEach(c -> c.pipeline().fireUserEventTriggered(TransmissionHandler.SHUTDOWN));
+      Duration grace = config.shutdownGrace();
+      if (!connections.newCloseFuture().awaitUninterruptibly(grace.toMillis())) {
+        log.info("closing {} NBD connections still busy after {}", connections.size(), grace);
+        connections.close().awaitUninterruptibly();
+      }
+      group.shutdownGracefully(0, grace.toMillis(), TimeUnit.MILLISECONDS).awaitUninterruptibly();
+      context.closeAll(grace);
+      closer.shutdown();
+      Path unix = boundUnixSocket;
+      if (unix != null) {
+        try {
+          Files.deleteIfExists(unix);
+        } catch (IOException e) {
+          log.warn("cannot remove Unix socket {}: {}", unix, e.toString());
+        }
+      }
+      log.info("NBD server stopped");
+    } finally {
+      state.set(State.CLOSED);
+      closed.complete(null);
     }
-    state.set(State.CLOSED);
-    log.info("NBD server stopped");
   }
 
   private void listen(Class<? extends ServerChannel> type, SocketAddress address, boolean tcp) {

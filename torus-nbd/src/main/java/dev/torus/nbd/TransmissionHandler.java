@@ -28,30 +28,36 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves transmission requests of one connection against its {@link Export}'s device.
- *
- * <p>Concurrency: every field is confined to the channel's event loop. Requests are validated on
- * the loop and handed to the device, whose futures complete on any thread; completion hops back to
- * the loop before touching state or writing. Nothing here blocks.
- *
- * <p>Ordering: requests run concurrently and each reply is written when its request completes, so
- * replies go out in completion order (the spec allows any order). FLUSH and FUA rely on the device
- * contract: a flush covers every write that completed before it started, and a request counts as
- * completed before its reply is written, so everything the client saw acknowledged before sending
- * FLUSH is covered. A FUA reply is written only after the flush that follows its write completed.
- *
- * <p>Flow control: a request is in flight from decoding until its reply was handed to the socket.
- * Above {@code maxInFlight} requests, or twice the maximum payload in bytes, the handler stops
- * reading from the socket, so a fast client or a slow reader cannot make the server buffer without
- * bound.
- *
- * <p>Failure: every request except DISC gets exactly one reply. Invalid requests fail with the
- * spec's error (EINVAL, ENOSPC, EPERM, EOVERFLOW, ENOTSUP); device failures are mapped by {@link
- * NbdError#from}; after the server starts closing, new requests fail with ESHUTDOWN. DISC stops
- * reading, lets in-flight requests finish and closes. When the connection ends for any reason the
- * export is released once its last in-flight request completed, and replies of requests that
- * complete after the client vanished are discarded, releasing their buffers.
  */
 final class TransmissionHandler extends ChannelInboundHandlerAdapter {
+  /*
+   * Concurrency:
+   *   Every field is confined to the channel's event loop. Requests are validated on the loop and
+   *   handed to the device, whose futures complete on any thread; completion hops back to the loop
+   *   before touching state or writing. Nothing here blocks.
+   *
+   * Ordering:
+   *   Requests run concurrently and each reply is written when its request completes, so replies go
+   *   out in completion order (the spec allows any order). FLUSH and FUA rely on the device
+   *   contract: a flush covers every write that completed before it started, and a request counts
+   *   as completed before its reply is written, so everything the client saw acknowledged before
+   *   sending FLUSH is covered. A FUA reply is written only after the flush that follows its write
+   *   completed.
+   *
+   * Flow control:
+   *   A request is in flight from decoding until its reply was handed to the socket. Above
+   *   maxInFlight requests, or twice the maximum payload in bytes, the handler stops reading from
+   *   the socket, so a fast client or a slow reader cannot make the server buffer without bound.
+   *
+   * Failure:
+   *   Every request except DISC gets exactly one reply. Invalid requests fail with the spec's error
+   *   (EINVAL, ENOSPC, EPERM, EOVERFLOW, ENOTSUP); device failures are mapped by NbdError#from;
+   *   after the server starts closing, new requests fail with ESHUTDOWN. DISC stops reading, lets
+   *   in-flight requests finish and closes. When the connection ends for any reason the export is
+   *   released once its last in-flight request completed, and replies of requests that complete
+   *   after the client vanished are discarded, releasing their buffers.
+   */
+
   private static final Logger log = LoggerFactory.getLogger(TransmissionHandler.class);
 
   /**
@@ -424,7 +430,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
       Throwable cause = error == null ? new IllegalStateException("no reply") : error;
       NbdError code = NbdError.from(cause);
       String message = TorusExceptions.unwrap(cause).getMessage();
-      log.debug("{}: request cookie=0x{} failed with {}: {}", ctx.channel(),
+      log.trace("{}: request cookie=0x{} failed with {}: {}", ctx.channel(),
           Long.toHexString(request.cookie()), code, message);
       answer = new NbdReply.Failed(request.cookie(), request.offset(), code,
           message == null ? code.name() : message);
