@@ -105,8 +105,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     finish();
-    queued.forEach(ReferenceCountUtil::release);
-    queued.clear();
+    dropQueued();
     ctx.fireChannelInactive();
   }
 
@@ -131,7 +130,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
 
   private void process(Object msg) {
     if (finished) {
-      ReferenceCountUtil.release(msg);
+      releaseMessage(msg);
     } else if (msg instanceof ClientFlags flags) {
       clientFlags(flags.flags());
     } else if (msg instanceof Option option) {
@@ -390,8 +389,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     if (!queued.isEmpty()) {
       // Options sent after GO, before its answer: the client broke the protocol.
       log.info("{}: data after the final option; closing", ctx.channel());
-      queued.forEach(ReferenceCountUtil::release);
-      queued.clear();
+      dropQueued();
       ctx.channel().close();
     }
     NbdPipeline.switchToTransmission(ctx.pipeline(), export, config.maxInFlight());
@@ -462,6 +460,20 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     ctx.channel().config().setAutoRead(true);
     while (!busy && !finished && !queued.isEmpty()) {
       process(queued.poll());
+    }
+  }
+
+  private void dropQueued() {
+    queued.forEach(HandshakeHandler::releaseMessage);
+    queued.clear();
+  }
+
+  /** Releases a decoded message that will not be handled; options own their data. */
+  private static void releaseMessage(Object msg) {
+    if (msg instanceof Option option) {
+      ReferenceCountUtil.release(option.data());
+    } else {
+      ReferenceCountUtil.release(msg);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.torus.nbd;
 import static dev.torus.nbd.NbdTestClient.*;
 import static dev.torus.nbd.Wire.hex;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.torus.TorusExceptions;
 import dev.torus.nbd.NbdTestClient.ExportDetails;
@@ -331,6 +332,68 @@ final class HandshakeTest {
 
     assertThat(r.type()).isEqualTo(REP_ERR_TOO_BIG);
     assertThat(c.go("disk").size()).isEqualTo(ServerFixture.SIZE);
+  }
+
+  @Test
+  void optionsAfterAbortAreDropped() {
+    NbdTestClient c = negotiating();
+    c.send(Wire.concat(
+        hex("49484156454f5054 00000002 00000000"),
+        hex("49484156454f5054 00000007 0000000a 00000004 6469736b 0000")));
+
+    assertThat(c.readOptionReply().type()).isEqualTo(REP_ACK);
+    assertThat(c.awaitClosed(TIMEOUT)).isTrue();
+    assertThat(fixture.exports.opened).hasValue(0);
+  }
+
+  @Test
+  void optionsSentWhileTheResolverWorksAreAnsweredInOrder() {
+    fixture.exports.slow(true);
+    NbdTestClient c = negotiating();
+    c.send(Wire.concat(
+        hex("49484156454f5054 00000003 00000000"), // LIST
+        hex("49484156454f5054 00000006 0000000a 00000004 6469736b 0000"), // INFO disk
+        hex("49484156454f5054 00000063 00000000"))); // unknown
+
+    List<OptionReply> replies = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      replies.add(c.readOptionReply());
+    }
+    assertThat(replies).extracting(OptionReply::option, OptionReply::type).containsExactly(
+        tuple(OPT_LIST, REP_SERVER), tuple(OPT_LIST, REP_SERVER), tuple(OPT_LIST, REP_ACK),
+        tuple(OPT_INFO, REP_INFO), tuple(OPT_INFO, REP_ACK), tuple(0x63, REP_ERR_UNSUP));
+    assertThat(c.go("disk").size()).isEqualTo(ServerFixture.SIZE);
+  }
+
+  @Test
+  void optionsPipelinedBehindGoEndTheConnectionAndReleaseTheExport() throws Exception {
+    fixture.exports.slow(true);
+    NbdTestClient c = negotiating();
+    c.send(Wire.concat(
+        hex("49484156454f5054 00000007 0000000a 00000004 6469736b 0000"),
+        hex("49484156454f5054 00000002 00000004 01020304")));
+
+    assertThat(c.awaitClosed(TIMEOUT)).isTrue();
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (fixture.exports.closed.get() < 1 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(fixture.exports.closed).hasValue(1);
+  }
+
+  @Test
+  void aClientLeavingWhileItsExportOpensGetsItClosed() throws Exception {
+    fixture.exports.slow(true);
+    NbdTestClient c = negotiating();
+    c.sendOption(OPT_GO, exportData("disk"));
+    c.vanish();
+
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    while (fixture.exports.closed.get() < 1 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(fixture.exports.opened).hasValue(1);
+    assertThat(fixture.exports.closed).hasValue(1);
   }
 
   @Test

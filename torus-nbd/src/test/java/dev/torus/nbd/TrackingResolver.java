@@ -6,6 +6,7 @@ import dev.torus.volume.Extent;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
@@ -18,9 +19,23 @@ final class TrackingResolver implements ExportResolver {
   final AtomicInteger opened = new AtomicInteger();
   final AtomicInteger closed = new AtomicInteger();
   private volatile @Nullable TorusException openFailure;
+  private volatile boolean slow;
 
   TrackingResolver(ExportResolver delegate) {
     this.delegate = delegate;
+  }
+
+  /** Makes every answer arrive later, from another thread, as a metadata lookup would. */
+  void slow(boolean slow) {
+    this.slow = slow;
+  }
+
+  private <T> CompletableFuture<T> later(CompletableFuture<T> answer) {
+    if (!slow) {
+      return answer;
+    }
+    return answer.thenApplyAsync(v -> v,
+        CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS));
   }
 
   /** Makes later opens fail with {@code failure}, or succeed again with null. */
@@ -30,12 +45,12 @@ final class TrackingResolver implements ExportResolver {
 
   @Override
   public CompletableFuture<List<ExportInfo>> list() {
-    return delegate.list();
+    return later(delegate.list());
   }
 
   @Override
   public CompletableFuture<ExportInfo> describe(String name) {
-    return delegate.describe(name);
+    return later(delegate.describe(name));
   }
 
   @Override
@@ -44,10 +59,10 @@ final class TrackingResolver implements ExportResolver {
     if (failure != null) {
       return CompletableFuture.failedFuture(failure);
     }
-    return delegate.open(name, readOnly).thenApply(d -> {
+    return later(delegate.open(name, readOnly).thenApply(d -> {
       opened.incrementAndGet();
       return new Counted(d);
-    });
+    }));
   }
 
   /** Counts close() and passes everything else through. */
