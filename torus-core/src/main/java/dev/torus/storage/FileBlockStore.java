@@ -137,13 +137,15 @@ final class FileBlockStore implements BlockStore {
         header.write(dir);
       }
       IndexRecovery.Result recovered = IndexRecovery.run(dir, data, header.capacityBlocks());
+      long recoveredAt = System.nanoTime();
       SlotTable table = new SlotTable(recovered.index(), SlotAllocator.rebuild(
           (int) header.capacityBlocks(), recovered.index(), "the index of " + dir));
       IndexJournal journal = IndexJournal.open(dir, data, table, recovered,
           config.maxUnflushed().bytes(), checkpointMinBytes);
-      LOG.info("opened block store in {}: {} of {} blocks used, {} log records replayed, {} ms",
-          dir, table.size(), header.capacityBlocks(), recovered.replayed(),
-          (System.nanoTime() - start) / 1_000_000);
+      LOG.info("opened block store in {}: {} of {} blocks used; {} log records replayed; index"
+          + " recovered in {} ms, allocator and log ready {} ms later", dir, table.size(),
+          header.capacityBlocks(), recovered.replayed(), (recoveredAt - start) / 1_000_000,
+          (System.nanoTime() - recoveredAt) / 1_000_000);
       if (!recovered.restores().isEmpty()) {
         LOG.warn("block store in {}: dropped {} unflushed puts whose blocks did not reach the disk;"
             + " those refs keep their previous blocks", dir, recovered.restores().size());

@@ -1,6 +1,7 @@
 package dev.torus.storage;
 
 import dev.torus.BlockRef;
+import dev.torus.internal.buffer.Crc32c;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.zip.CRC32C;
 
 /**
  * One generation of the append-only index log ({@code index-<generation>.log}), open for appends.
@@ -52,7 +52,7 @@ final class IndexLog implements Closeable {
   private final Path path;
   private final FileChannel channel;
   private final long generation;
-  private final ByteBuffer record = ByteBuffer.allocateDirect(PUT_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+  private final ByteBuffer record = ByteBuffer.allocate(PUT_BYTES).order(ByteOrder.LITTLE_ENDIAN);
   private long end;
   private long extended;
 
@@ -76,7 +76,7 @@ final class IndexLog implements Closeable {
     try {
       ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
       header.putLong(MAGIC).putInt(VERSION).putLong(generation);
-      header.putInt(checksum(header, 0, HEADER_BYTES - 4)).flip();
+      header.putInt(Crc32c.of(header.array(), 0, HEADER_BYTES - 4)).flip();
       StoreFiles.writeFully(ch, header, 0);
       StoreFiles.writeFully(ch, ZEROS.duplicate(), HEADER_BYTES);
       ch.force(true);
@@ -116,14 +116,14 @@ final class IndexLog implements Closeable {
 
   void appendPut(long seq, BlockRef ref, int slot, int blockCrc) throws IOException {
     start(PUT, seq);
-    ref.writeTo(record);
+    putRef(ref);
     record.putInt(slot).putInt(blockCrc);
     finish();
   }
 
   void appendDelete(long seq, BlockRef ref) throws IOException {
     start(DELETE, seq);
-    ref.writeTo(record);
+    putRef(ref);
     finish();
   }
 
@@ -144,6 +144,11 @@ final class IndexLog implements Closeable {
     channel.force(false);
   }
 
+  /** The ref's wire form ({@link BlockRef#writeTo}), written without an intermediate buffer. */
+  private void putRef(BlockRef ref) {
+    record.putLong(ref.volumeWord()).putLong(ref.inode()).putLong(ref.index());
+  }
+
   private void start(byte type, long seq) {
     record.clear();
     record.putInt(0).put(type).putLong(seq);
@@ -151,7 +156,7 @@ final class IndexLog implements Closeable {
 
   private void finish() throws IOException {
     int length = record.position();
-    record.putInt(0, checksum(record, 4, length - 4));
+    record.putInt(0, Crc32c.of(record.array(), 4, length - 4));
     record.flip();
     if (end + length > extended) {
       StoreFiles.writeFully(channel, ZEROS.duplicate(), extended);
@@ -159,13 +164,6 @@ final class IndexLog implements Closeable {
     }
     StoreFiles.writeFully(channel, record, end);
     end += length;
-  }
-
-  /** The CRC-32C of {@code length} bytes of {@code buffer} from {@code from}; keeps its position. */
-  static int checksum(ByteBuffer buffer, int from, int length) {
-    CRC32C c = new CRC32C();
-    c.update(buffer.duplicate().position(from).limit(from + length));
-    return (int) c.getValue();
   }
 
   @Override

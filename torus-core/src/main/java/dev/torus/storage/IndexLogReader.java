@@ -2,6 +2,7 @@ package dev.torus.storage;
 
 import dev.torus.BlockRef;
 import dev.torus.TorusExceptions;
+import dev.torus.internal.buffer.Crc32c;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -26,7 +27,7 @@ final class IndexLogReader implements Closeable {
 
   private final Path path;
   private final FileChannel channel;
-  private final ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+  private final ByteBuffer buf = ByteBuffer.allocate(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
   private long bufStart; // file offset of buf's first byte
   private boolean eof;
   private long validEnd = IndexLog.HEADER_BYTES;
@@ -55,7 +56,7 @@ final class IndexLogReader implements Closeable {
       ByteBuffer h = ByteBuffer.allocate(IndexLog.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
       int n = StoreFiles.readFully(ch, h, 0);
       if (n < IndexLog.HEADER_BYTES || h.getLong(0) != IndexLog.MAGIC
-          || h.getInt(IndexLog.HEADER_BYTES - 4) != IndexLog.checksum(h, 0, IndexLog.HEADER_BYTES - 4)
+          || h.getInt(IndexLog.HEADER_BYTES - 4) != Crc32c.of(h.array(), 0, IndexLog.HEADER_BYTES - 4)
           || h.getInt(8) != IndexLog.VERSION || h.getLong(12) != generation) {
         throw TorusExceptions.corrupted("index log " + path + " has a damaged header; the store's"
             + " index cannot be recovered");
@@ -87,7 +88,7 @@ final class IndexLogReader implements Closeable {
     }
     at = buf.position();
     long s = buf.getLong(at + 5);
-    if (buf.getInt(at) != IndexLog.checksum(buf, at + 4, length - 4) || s <= seq) {
+    if (buf.getInt(at) != Crc32c.of(buf.array(), at + 4, length - 4) || s <= seq) {
       return false;
     }
     type = t;
@@ -179,7 +180,7 @@ final class IndexLogReader implements Closeable {
       int last = n - IndexLog.FLUSH_BYTES;
       for (int i = 0; i <= last && markers < 2; i++) {
         if (chunk.get(i + 4) == IndexLog.FLUSH && chunk.getLong(i + 5) > after
-            && chunk.getInt(i) == IndexLog.checksum(chunk, i + 4, IndexLog.FLUSH_BYTES - 4)) {
+            && chunk.getInt(i) == Crc32c.of(chunk.array(), i + 4, IndexLog.FLUSH_BYTES - 4)) {
           after = chunk.getLong(i + 5);
           markers++;
         }

@@ -36,6 +36,10 @@ final class IndexLogTest {
     }
     assertThat(Files.size(StoreFiles.log(dir, 5))).as("preallocated")
         .isEqualTo(IndexLog.HEADER_BYTES + IndexLog.EXTEND_BYTES);
+    byte[] file = Files.readAllBytes(StoreFiles.log(dir, 5));
+    int refAt = IndexLog.HEADER_BYTES + 13;
+    assertThat(Arrays.copyOfRange(file, refAt, refAt + BlockRef.BYTES)).as("the ref's wire form")
+        .isEqualTo(A.toBytes());
     assertThat(read(5, 0)).containsExactly("PUT 10 " + A + " 3 cafebabe", "DELETE 11 " + B,
         "FLUSH 12 10", "clean");
     assertThat(read(5, 10)).as("a record at or below afterSeq ends the log").containsExactly(
