@@ -2,6 +2,7 @@ package dev.torus.nbd;
 
 import dev.torus.TorusExceptions;
 import dev.torus.volume.BlockDevice;
+import dev.torus.volume.VolumeService;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -56,5 +57,14 @@ public interface ExportResolver {
    */
   static ExportResolver ofDevices(Map<String, BlockDevice> devices) {
     return new SharedDeviceResolver(devices);
+  }
+
+  /**
+   * Serves every volume of {@code volumes} under its name. All connections to a volume share one
+   * open volume, opened by the first and committed and closed after the last; with {@code
+   * readOnly} volumes are opened read-only, without taking their write lock.
+   */
+  static ExportResolver ofVolumes(VolumeService volumes, boolean readOnly) {
+    return new VolumeExportResolver(volumes, readOnly);
   }
 }
