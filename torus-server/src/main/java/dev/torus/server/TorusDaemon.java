@@ -7,7 +7,12 @@ import dev.torus.metadata.etcd.EtcdConfig;
 import dev.torus.server.options.ConnectionOptions;
 import dev.torus.server.options.DataPathOptions;
 import dev.torus.server.options.ErrorHandler;
+import dev.torus.nbd.ExportResolver;
+import dev.torus.nbd.NbdServer;
+import dev.torus.nbd.NbdServerConfig;
+import dev.torus.nbd.VolumeExports;
 import dev.torus.server.options.ExitCodes;
+import dev.torus.server.options.HostPortConverter;
 import dev.torus.server.options.Version;
 import dev.torus.transport.PeerAddress;
 import dev.torus.volume.VolumeConfig;
@@ -62,6 +67,13 @@ public final class TorusDaemon implements Callable<Integer> {
 
 
 
+
+  @Option(names = "--nbd", converter = HostPortConverter.class, paramLabel = "HOST:PORT",
+      description = "also serve every volume over NBD here (export name = volume name), e.g. 127.0.0.1:10809")
+  @Nullable InetSocketAddress nbd;
+
+  @Option(names = "--nbd-unix", paramLabel = "PATH", description = "also serve NBD on this Unix socket")
+  @Nullable Path nbdUnix;
 
   @Option(names = "--lease-ttl", defaultValue = "10s", converter = DurationConverter.class,
       description = "how long locks and the node's record outlive it (default: ${DEFAULT-VALUE})")
@@ -120,6 +132,25 @@ public final class TorusDaemon implements Callable<Integer> {
     ServerConfig config = config();
     CountDownLatch stopped = new CountDownLatch(1);
     TorusServer server = TorusServer.start(config);
+    String nbdAt = "";
+    if (nbd != null || nbdUnix != null) {
+      try {
+        NbdServerConfig.Builder nbdConfig = NbdServerConfig.builder().unixSocket(nbdUnix)
+            .description("Torus volume");
+        if (nbd != null) {
+          nbdConfig.bindAddress(nbd);
+        }
+        VolumeExports exports = ExportResolver.ofVolumes(server.volumes(), false);
+        server.stopFirst(exports); // second: waits for the last commits
+        NbdServer nbdServer = NbdServer.start(nbdConfig.build(), exports);
+        server.stopFirst(nbdServer); // first: ends every connection
+        nbdAt = ", NBD at " + (nbd != null ? "nbd://" + nbdServer.boundAddress().getHostString()
+            + ":" + nbdServer.boundAddress().getPort() : "") + (nbdUnix != null ? " unix " + nbdUnix : "");
+      } catch (RuntimeException e) {
+        server.close();
+        throw e;
+      }
+    }
     Thread hook = new Thread(() -> {
       spec.commandLine().getErr().println("torusd: stopping");
       server.close();
@@ -128,7 +159,7 @@ public final class TorusDaemon implements Callable<Integer> {
     Runtime.getRuntime().addShutdownHook(hook);
     spec.commandLine().getOut().println("torusd " + server.id() + " serving peers at "
         + server.address() + server.httpAddress()
-        .map(a -> ", HTTP at http://" + a.getHostString() + ":" + a.getPort()).orElse(""));
+        .map(a -> ", HTTP at http://" + a.getHostString() + ":" + a.getPort()).orElse("") + nbdAt);
     spec.commandLine().getOut().flush();
     stopped.await();
     return ExitCodes.OK;

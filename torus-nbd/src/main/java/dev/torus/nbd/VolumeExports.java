@@ -13,7 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves every volume of a {@link VolumeService}, export name = volume name.
+ * Serves every volume of a {@link VolumeService}, export name = volume name. Made by {@link
+ * ExportResolver#ofVolumes}; close it after the {@link NbdServer} that uses it, so that every
+ * volume is committed and unlocked before the process goes.
  *
  * <p>Sharing: all connections to one volume share one open {@link BlockVolume}, so a flush on any
  * connection covers writes from all of them (the export is multi-connection safe) and a second
@@ -21,15 +23,15 @@ import org.slf4j.LoggerFactory;
  * connection and closed (committed and unlocked) when the last one ends. A read-only server opens
  * volumes read-only, without a lock, at their last committed state.
  */
-final class VolumeExportResolver implements ExportResolver {
-  private static final Logger log = LoggerFactory.getLogger(VolumeExportResolver.class);
+public final class VolumeExports implements ExportResolver, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(VolumeExports.class);
 
   private final VolumeService volumes;
   private final boolean readOnly;
   private final Map<String, Shared> open = new HashMap<>(); // guarded by this
   private final Map<String, CompletableFuture<Void>> closing = new HashMap<>(); // guarded by this
 
-  VolumeExportResolver(VolumeService volumes, boolean readOnly) {
+  VolumeExports(VolumeService volumes, boolean readOnly) {
     this.volumes = volumes;
     this.readOnly = readOnly;
   }
@@ -126,5 +128,21 @@ final class VolumeExportResolver implements ExportResolver {
       this.name = name;
       this.volume = volume;
     }
+  }
+
+  /**
+   * Waits until every volume whose connections ended is committed and closed. Call after the
+   * server is closed (which ends every connection); idempotent.
+   */
+  @Override
+  public void close() {
+    List<CompletableFuture<Void>> pending;
+    synchronized (this) {
+      if (!open.isEmpty()) {
+        log.warn("closing NBD exports while {} volume(s) still have connections", open.size());
+      }
+      pending = List.copyOf(closing.values());
+    }
+    pending.forEach(CompletableFuture::join);
   }
 }

@@ -1,0 +1,65 @@
+package dev.torus.cli.blk;
+
+import dev.torus.cli.CliSession;
+import dev.torus.cli.TorusBlk;
+import dev.torus.nbd.ExportResolver;
+import dev.torus.nbd.NbdServer;
+import dev.torus.nbd.NbdServerConfig;
+import dev.torus.nbd.VolumeExports;
+import dev.torus.server.options.HostPortConverter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code torusblk nbdserve}: serves every volume over NBD until stopped. */
+@Command(name = "nbdserve",
+    description = "Serve every volume over NBD (export name = volume name) until SIGINT or SIGTERM.")
+public final class NbdServeCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = {"-l", "--listen"}, defaultValue = "127.0.0.1:10809", converter = HostPortConverter.class,
+      paramLabel = "HOST:PORT", description = "TCP address to serve on (default: ${DEFAULT-VALUE})")
+  InetSocketAddress listen;
+
+  @Option(names = "--unix", paramLabel = "PATH", description = "also serve on this Unix socket")
+  @Nullable Path unix;
+
+  @Option(names = "--read-only", description = "refuse writes; volumes are opened without their write lock")
+  boolean readOnly;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    CountDownLatch stop = new CountDownLatch(1);
+    CountDownLatch stopped = new CountDownLatch(1);
+    // The JVM waits for shutdown hooks, not for this thread: the hook waits until it has closed
+    // the server and committed every volume.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stop.countDown();
+      try {
+        stopped.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "nbdserve-shutdown"));
+    try (CliSession s = ((TorusBlk) spec.root().userObject()).open();
+        VolumeExports exports = ExportResolver.ofVolumes(s.cluster().volumes(), readOnly);
+        NbdServer server = NbdServer.start(NbdServerConfig.builder().bindAddress(listen)
+            .unixSocket(unix).readOnly(readOnly).description("Torus volume").build(), exports)) {
+      spec.commandLine().getOut().println("Serving volumes over NBD at nbd://"
+          + server.boundAddress().getHostString() + ":" + server.boundAddress().getPort()
+          + (unix == null ? "" : " and " + unix) + (readOnly ? " (read-only)" : ""));
+      spec.commandLine().getOut().flush();
+      stop.await();
+    } finally {
+      stopped.countDown();
+    }
+    return 0;
+  }
+}
