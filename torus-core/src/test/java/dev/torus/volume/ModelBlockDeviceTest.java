@@ -40,7 +40,9 @@ final class ModelBlockDeviceTest {
 
     assertThat(extents)
         .containsExactly(
-            new Extent(100, 1948, true), new Extent(2048, 1024, false), new Extent(3072, 6928, true));
+            new Extent(100, 1948, true),
+            new Extent(2048, 1024, false),
+            new Extent(3072, 6928, true));
   }
 
   @Test

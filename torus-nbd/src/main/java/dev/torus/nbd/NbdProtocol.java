@@ -108,7 +108,7 @@ final class NbdProtocol {
   /** Reads up to this size must be served unfragmented when the client sets DF. */
   static final int MIN_DF_READ = 64 * 1024;
 
-  /** A message for an error reply: UTF-8, cut on a character boundary to the SHOULD of 256 bytes. */
+  /** A message for an error reply: UTF-8, cut on a character boundary to the spec's 256 bytes. */
   static byte[] messageBytes(String message) {
     byte[] b = message.getBytes(StandardCharsets.UTF_8);
     if (b.length <= 256) {

@@ -31,7 +31,8 @@ final class ReadSegments {
         continue;
       }
       int n = (int) (stop - start);
-      ByteBuf part = e.hole() ? null : data.retainedSlice(data.readerIndex() + (int) (start - offset), n);
+      int at = data.readerIndex() + (int) (start - offset);
+      ByteBuf part = e.hole() ? null : data.retainedSlice(at, n);
       segments.add(new NbdReply.Segment(start, n, part));
     }
     data.release();

@@ -71,7 +71,8 @@ final class RequestDecoder extends ByteToMessageDecoder {
       return;
     }
     int magic = in.readInt();
-    int expected = extended ? NbdProtocol.NBD_EXTENDED_REQUEST_MAGIC : NbdProtocol.NBD_REQUEST_MAGIC;
+    int expected =
+        extended ? NbdProtocol.NBD_EXTENDED_REQUEST_MAGIC : NbdProtocol.NBD_REQUEST_MAGIC;
     if (magic != expected) {
       throw new CorruptedFrameException(
           "bad request magic 0x" + Integer.toHexString(magic) + ", expected 0x"

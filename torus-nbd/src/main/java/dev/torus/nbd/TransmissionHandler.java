@@ -11,7 +11,6 @@ import dev.torus.TorusExceptions;
 import dev.torus.volume.BlockDevice;
 import dev.torus.volume.Extent;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -71,13 +70,6 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
 
   /** Most descriptors in one BLOCK_STATUS reply. */
   static final int MAX_STATUS_EXTENTS = 1 << 16;
-
-  /** Size of the zero writes that implement WRITE_ZEROES with NO_HOLE. */
-  private static final int ZERO_CHUNK = 1 << 20;
-
-  /** Shared zeroes for NO_HOLE writes; devices may "release" it freely. */
-  private static final ByteBuf ZEROES =
-      Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(new byte[ZERO_CHUNK]).asReadOnly());
 
   /** The event the server fires into every connection when it starts closing. */
   static final Object SHUTDOWN = new Object() {
@@ -154,8 +146,9 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     NbdCommand command = NbdCommand.fromCode(request.type());
     if (log.isTraceEnabled()) {
       log.trace("{}: {} flags=0x{} cookie=0x{} offset={} length={}", ctx.channel(),
-          command == null ? "type " + request.type() : command, Integer.toHexString(request.flags()),
-          Long.toHexString(request.cookie()), request.offset(), request.length());
+          command == null ? "type " + request.type() : command,
+          Integer.toHexString(request.flags()), Long.toHexString(request.cookie()),
+          request.offset(), request.length());
     }
     if (disconnecting) {
       ReferenceCountUtil.release(request.payload());
@@ -342,7 +335,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     }
     CompletableFuture<Void> op =
         noHole
-            ? new ZeroWriter(request.offset(), request.length()).start()
+            ? ZeroWriter.write(device, request.offset(), request.length())
             : guarded(() -> device.writeZeroes(request.offset(), request.length()));
     return fua(request, op);
   }
@@ -403,7 +396,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Runs a device call; a call that throws instead of returning a failed future fails the same. */
-  private static <T> CompletableFuture<T> guarded(Supplier<CompletableFuture<T>> call) {
+  static <T> CompletableFuture<T> guarded(Supplier<CompletableFuture<T>> call) {
     try {
       return call.get();
     } catch (RuntimeException e) {
@@ -480,47 +473,5 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
       throw new IllegalStateException("handler not added to a pipeline");
     }
     return c;
-  }
-
-  /**
-   * Writes zeroes chunk by chunk, one write after the other, for WRITE_ZEROES with NO_HOLE (the
-   * client wants the range allocated, so holes will not do). Loops instead of recursing while
-   * writes complete synchronously, so a long range cannot overflow the stack.
-   */
-  private final class ZeroWriter {
-    private final CompletableFuture<Void> result = new CompletableFuture<>();
-    private final long end;
-    private long position;
-
-    ZeroWriter(long offset, long length) {
-      this.position = offset;
-      this.end = offset + length;
-    }
-
-    CompletableFuture<Void> start() {
-      next();
-      return result;
-    }
-
-    private void next() {
-      while (position < end) {
-        int n = (int) Math.min(ZERO_CHUNK, end - position);
-        long at = position;
-        position += n;
-        CompletableFuture<Void> write = guarded(() -> device.write(at, ZEROES.slice(0, n)));
-        if (!write.isDone() || write.isCompletedExceptionally()) {
-          write.whenComplete(
-              (v, e) -> {
-                if (e != null) {
-                  result.completeExceptionally(e);
-                } else {
-                  next();
-                }
-              });
-          return;
-        }
-      }
-      result.complete(null);
-    }
   }
 }

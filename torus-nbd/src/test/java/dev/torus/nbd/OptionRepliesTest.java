@@ -31,7 +31,8 @@ final class OptionRepliesTest {
 
   @Test
   void ackAndErrorReplies() {
-    assertThat(bytes(OptionReplies.ack(ALLOC, 7))).isEqualTo(hex(MAGIC + "00000007 00000001 00000000"));
+    assertThat(bytes(OptionReplies.ack(ALLOC, 7)))
+        .isEqualTo(hex(MAGIC + "00000007 00000001 00000000"));
     assertThat(bytes(OptionReplies.error(ALLOC, 99, NbdProtocol.NBD_REP_ERR_UNSUP, "no")))
         .isEqualTo(hex(MAGIC + "00000063 80000001 00000002 6e6f"));
   }

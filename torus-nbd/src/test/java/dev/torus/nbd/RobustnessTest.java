@@ -62,7 +62,8 @@ final class RobustnessTest {
     return c;
   }
 
-  private static void eventually(BooleanSupplier condition, String what) throws InterruptedException {
+  private static void eventually(BooleanSupplier condition, String what)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TIMEOUT.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {

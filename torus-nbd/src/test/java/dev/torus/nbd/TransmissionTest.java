@@ -182,7 +182,8 @@ final class TransmissionTest {
   void deviceErrorsMapToNbdErrorsWithTheirMessage() {
     NbdTestClient c = open("disk", Mode.STRUCTURED);
 
-    fixture.disk.failWith(ModelBlockDevice.Op.READ, TorusExceptions.corrupted("bad crc in block 7"));
+    fixture.disk.failWith(ModelBlockDevice.Op.READ,
+        TorusExceptions.corrupted("bad crc in block 7"));
     Reply read = c.call(0, CMD_READ, 0, 4096, NONE);
     assertThat(read.error()).isEqualTo(EIO);
     assertThat(read.message()).contains("bad crc in block 7");
