@@ -95,6 +95,11 @@ final class DataFile implements Closeable {
   }
 
   @Override
+  public String toString() {
+    return path.toString();
+  }
+
+  @Override
   public void close() throws IOException {
     channel.close();
   }

@@ -59,6 +59,11 @@ final class StoreLock implements Closeable {
   }
 
   @Override
+  public String toString() {
+    return "lock on " + dir.resolve(StoreFiles.LOCK);
+  }
+
+  @Override
   public void close() throws IOException {
     try {
       lock.release();

@@ -5,6 +5,7 @@ import dev.torus.TorusException;
 import dev.torus.internal.concurrent.Futures;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -46,6 +47,7 @@ final class CrashWorkload {
   }
 
   public static void main(String[] args) throws Exception {
+    exitWithParent();
     PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), false,
         StandardCharsets.UTF_8);
     ExecutorService io = Executors.newFixedThreadPool(3);
@@ -92,6 +94,22 @@ final class CrashWorkload {
         out.flush();
       }
     }
+  }
+
+  /** Stdin is a pipe from the parent: it ends when the parent dies, and then so do we. */
+  private static void exitWithParent() {
+    Thread watchdog = new Thread(() -> {
+      try {
+        while (System.in.read() >= 0) {
+          // the parent never writes
+        }
+      } catch (IOException e) {
+        // treated as the end of the pipe
+      }
+      Runtime.getRuntime().halt(4);
+    }, "exit-with-parent");
+    watchdog.setDaemon(true);
+    watchdog.start();
   }
 
   private static void flushAtRandom(BlockStore store, SplittableRandom random) {

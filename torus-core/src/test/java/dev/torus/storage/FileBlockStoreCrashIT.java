@@ -62,7 +62,14 @@ final class FileBlockStoreCrashIT {
       String context = "seed " + seed + " (rerun with TORUS_CRASH_SEED=" + seed + "), round "
           + rounds;
       List<String> report = runAndKill(dir, random, rounds * 10_000_000L, context);
-      verify(dir, state, parse(report), lastFlushed(report), context);
+      Path evidence = tmp.resolve("evidence");
+      FileBlockStoreTest.crashImage(dir, evidence);
+      try {
+        verify(dir, state, parse(report), lastFlushed(report), context);
+      } catch (AssertionError e) {
+        throw keep(e, context, report, evidence);
+      }
+      FileBlockStoreTest.deleteTree(evidence);
       rounds++;
     }
     System.out.printf("FileBlockStoreCrashIT: %d rounds in %d ms%n", rounds,
@@ -80,6 +87,21 @@ final class FileBlockStoreCrashIT {
       assertThat(Blocks.seedOf(Blocks.read(store, ref(1)))).as("still usable").isEqualTo(1);
     }
     assertThat(lockProbe(dir)).isEqualTo("OPENED 1");
+  }
+
+  /**
+   * Moves what a failure needs for diagnosis (the workload's report and its stderr, and the store
+   * as the workload left it) to target/crash-evidence, which outlives the test's temp directory.
+   */
+  private AssertionError keep(AssertionError e, String context, List<String> report, Path store)
+      throws IOException {
+    Path kept = Path.of("target", "crash-evidence", Long.toString(System.currentTimeMillis()));
+    Files.createDirectories(kept);
+    Files.write(kept.resolve("report.txt"), report);
+    Files.copy(tmp.resolve("child-stderr.txt"), kept.resolve("child-stderr.txt"));
+    FileBlockStoreTest.crashImage(store, kept.resolve("store"));
+    e.addSuppressed(new AssertionError(context + ": evidence kept in " + kept.toAbsolutePath()));
+    return e;
   }
 
   /** Starts the workload, kills it at a random moment, and returns what it reported. */
@@ -106,7 +128,9 @@ final class FileBlockStoreCrashIT {
       fail(context + ": the workload died by itself (exit " + child.exitValue() + "):\n"
           + Files.readString(stderr));
     }
-    child.destroyForcibly(); // SIGKILL on Linux
+    // SIGKILL. Not Process.destroyForcibly(): on Linux that also closes our end of the child's
+    // stdout, dropping report lines still in the pipe.
+    child.toHandle().destroyForcibly();
     child.waitFor();
     reader.join();
     synchronized (lines) {
@@ -179,8 +203,9 @@ final class FileBlockStoreCrashIT {
         }
         allowed.add(flushed);
         long seen = read(store, r, context);
-        assertThat(seen).as("%s: ref %d, flushed as %d, later versions %s", context, r, flushed,
-            allowed).isIn(allowed);
+        assertThat(seen).as("%s: ref %d, flushed as %d, later versions %s, but read %d, which the"
+            + " workload reported as %s", context, r, flushed, allowed, seen,
+            ops.stream().filter(op -> op.gen() == seen).toList()).isIn(allowed);
         state[r] = seen;
         present += seen == ABSENT ? 0 : 1;
       }

@@ -442,6 +442,15 @@ final class FileBlockStoreTest implements BlockStoreContract {
     }
   }
 
+  static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Files.delete(f);
+      }
+    }
+    Files.delete(dir);
+  }
+
   static void copyDir(Path from, Path to) throws IOException {
     crashImage(from, to);
   }
