@@ -1,0 +1,104 @@
+package dev.torus.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Storage nodes as real processes on one host, sharing the embedded metadata: one node, then
+ * three with replication 2; data loaded and dumped through the real CLI over TCP between the
+ * processes, a node killed with SIGKILL, and restarted.
+ */
+final class TorusClusterIT {
+  @TempDir
+  Path dir;
+
+  String meta() {
+    return "--metadata=" + dir.resolve("metadata.db");
+  }
+
+  Path randomFile(String name, int size, long seed) throws IOException {
+    byte[] data = new byte[size];
+    new Random(seed).nextBytes(data);
+    return Files.write(dir.resolve(name), data);
+  }
+
+  static String sha256(Path file) throws IOException, NoSuchAlgorithmException {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+  }
+
+  void loadAndDumpEqual(String volume, Path input) throws Exception {
+    Processes.torusctl(dir, meta(), "block", "load", input.toString(), volume).ok("block load");
+    Path out = dir.resolve(volume + ".out");
+    Processes.torusctl(dir, meta(), "block", "dump", volume, out.toString()).ok("block dump");
+    assertThat(sha256(out)).isEqualTo(sha256(input));
+  }
+
+  @Test
+  void oneNodeServesLoadAndDump() throws Exception {
+    Processes.torusctl(dir, meta(), "init", "--replication", "1").ok("init");
+    try (Processes.Node node = new Processes.Node(dir.resolve("n1"), meta(), "--auto-join").start()) {
+      loadAndDumpEqual("single", randomFile("single.bin", 7_000_123, 1));
+      Processes.Result peers = Processes.torusctl(dir, meta(), "list-peers").ok("list-peers");
+      assertThat(peers.out()).contains(node.address).contains(node.id).contains("OK");
+      assertThat(node.stop()).as("exit status after SIGTERM (143 = terminated by the signal)")
+          .isIn(0, 143);
+      assertThat(node.log()).contains("torusd: stopping").contains(node.id + " stopped");
+      String after = Processes.torusctl(dir, meta(), "list-peers").ok("list-peers").out();
+      assertThat(after).as("a clean stop deregisters the node").doesNotContain(node.address);
+      assertThat(after.lines().filter(l -> l.contains(node.id)).findFirst())
+          .as("it stays in the ring, shown as down").hasValueSatisfying(l -> assertThat(l).contains("DOWN"));
+    }
+  }
+
+  @Test
+  void threeNodesKeepDataThroughAKilledNodeAndTakeItBack() throws Exception {
+    Processes.torusctl(dir, meta(), "init", "--replication", "2").ok("init");
+    try (Processes.Node a = new Processes.Node(dir.resolve("a"), meta(), "--auto-join").start();
+        Processes.Node b = new Processes.Node(dir.resolve("b"), meta(), "--auto-join").start();
+        Processes.Node c = new Processes.Node(dir.resolve("c"), meta(), "--auto-join").start()) {
+      assertThat(Processes.torusctl(dir, meta(), "ring", "get").ok("ring get").out())
+          .contains("Replication: 2").contains(a.id).contains(b.id).contains(c.id);
+      Path input = randomFile("data.bin", 24_000_000, 2);
+      loadAndDumpEqual("data", input);
+
+      b.kill();
+      Path out = dir.resolve("after-kill.out");
+      Processes.torusctl(dir, meta(), "block", "dump", "data", out.toString()).ok("dump with a node down");
+      assertThat(sha256(out)).isEqualTo(sha256(input));
+
+      b.start();
+      String peers = Processes.torusctl(dir, meta(), "list-peers").ok("list-peers").out();
+      assertThat(peers.lines().filter(l -> l.contains(b.id)).findFirst())
+          .hasValueSatisfying(l -> assertThat(l).contains(b.address).contains("OK"));
+      Path again = dir.resolve("after-restart.out");
+      Processes.torusctl(dir, meta(), "block", "dump", "data", again.toString()).ok("dump after restart");
+      assertThat(sha256(again)).isEqualTo(sha256(input));
+    }
+  }
+
+  @Test
+  void wrongFlagsAndAnUninitialisedClusterAreClearErrors() {
+    Processes.Result noPort = Processes.run(dir, "dev.torus.server.TorusDaemon",
+        List.of(meta(), "--data-dir", dir.resolve("x").toString(), "--peer-address", "tcp://127.0.0.1"));
+    assertThat(noPort.exit()).isEqualTo(2);
+    assertThat(noPort.err()).contains("has no port");
+    Processes.Result noScheme = Processes.run(dir, "dev.torus.server.TorusDaemon",
+        List.of(meta(), "--data-dir", dir.resolve("x").toString(), "--peer-address", "127.0.0.1:4000"));
+    assertThat(noScheme.exit()).isEqualTo(2);
+    assertThat(noScheme.err()).contains("has no scheme");
+    Processes.Result uninit = Processes.run(dir, "dev.torus.server.TorusDaemon",
+        List.of(meta(), "--data-dir", dir.resolve("x").toString(), "--peer-address", "tcp://127.0.0.1:0"));
+    assertThat(uninit.exit()).isEqualTo(23);
+    assertThat(uninit.err()).contains("run 'torusctl init' first");
+  }
+}
