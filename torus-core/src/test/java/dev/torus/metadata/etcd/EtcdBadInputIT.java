@@ -82,7 +82,8 @@ final class EtcdBadInputIT {
       for (int i = 0; i < 3; i++) {
         assertFailsWithin(TIMEOUT.plusSeconds(1), () -> m.volumes().list())
             .hasMessageContaining("127.0.0.1:" + port).hasMessageContaining("Connection refused")
-            .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.UNAVAILABLE));
+            .satisfies(e -> assertThat(((TorusException) e).code())
+                .isEqualTo(ErrorCode.UNAVAILABLE));
       }
       assertFailsWithin(TIMEOUT.plusSeconds(1), () -> m.leases().keepAlive(1))
           .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.UNAVAILABLE));
