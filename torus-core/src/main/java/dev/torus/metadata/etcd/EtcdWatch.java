@@ -63,6 +63,7 @@ final class EtcdWatch implements Subscription {
   private @Nullable Range delivered;
   private int generation;
   private int failures;
+  private boolean warned;
   private Watch.@Nullable Watcher watcher;
   private volatile boolean closed;
 
@@ -93,6 +94,10 @@ final class EtcdWatch implements Subscription {
       if (error != null) {
         retryLater("re-reading the range failed: " + TorusExceptions.unwrap(error).getMessage());
         return;
+      }
+      if (warned) {
+        warned = false;
+        log.info("watch on {} at {} is back", prefix, store.location());
       }
       state.clear();
       for (KeyValue kv : range.kvs()) {
@@ -147,7 +152,8 @@ final class EtcdWatch implements Subscription {
     stopWatcher();
     long delay = Math.min(MAX_BACKOFF.toMillis(), MIN_BACKOFF.toMillis() << Math.min(failures, 6));
     failures++;
-    if (failures == 1) {
+    if (!warned) {
+      warned = true;
       log.warn("watch on {} at {} interrupted ({}); re-watching", prefix, store.location(), why);
     }
     try {
