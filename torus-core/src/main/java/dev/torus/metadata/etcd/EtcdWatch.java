@@ -107,10 +107,16 @@ final class EtcdWatch implements Subscription {
       deliver();
       WatchOption option = WatchOption.builder().withRange(EtcdKvStore.prefixEnd(prefix))
           .withRevision(revision + 1).build();
-      watcher = watchClient.watch(bytes(prefix), option, Watch.listener(
-          response -> serial.execute(() -> onResponse(gen, response)),
-          failure -> serial.execute(() -> onBroken(gen, failure)),
-          () -> serial.execute(() -> onBroken(gen, null))));
+      try {
+        watcher = watchClient.watch(bytes(prefix), option, Watch.listener(
+            response -> serial.execute(() -> onResponse(gen, response)),
+            failure -> serial.execute(() -> onBroken(gen, failure)),
+            () -> serial.execute(() -> onBroken(gen, null))));
+      } catch (RuntimeException e) { // the client is closing under us, or refused the watch
+        if (!closed) {
+          retryLater("starting the watch failed: " + e.getMessage());
+        }
+      }
     }));
   }
 
@@ -150,6 +156,7 @@ final class EtcdWatch implements Subscription {
 
   private void retryLater(String why) {
     stopWatcher();
+    generation++; // whatever the broken watcher still sends is stale
     long delay = Math.min(MAX_BACKOFF.toMillis(), MIN_BACKOFF.toMillis() << Math.min(failures, 6));
     failures++;
     if (!warned) {
