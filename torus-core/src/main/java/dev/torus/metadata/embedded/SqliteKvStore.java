@@ -1,6 +1,5 @@
 package dev.torus.metadata.embedded;
 
-import dev.torus.ErrorCode;
 import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
 import dev.torus.metadata.Subscription;
@@ -11,13 +10,8 @@ import dev.torus.metadata.kv.KvStore;
 import dev.torus.metadata.kv.Range;
 import dev.torus.metadata.kv.Txn;
 import dev.torus.metadata.kv.TxnResult;
-import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -35,8 +29,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
-import org.sqlite.SQLiteErrorCode;
-import org.sqlite.SQLiteException;
 
 /**
  * A {@link KvStore} in one SQLite file, with etcd's semantics, shared by every process on the host
@@ -44,12 +36,7 @@ import org.sqlite.SQLiteException;
  */
 final class SqliteKvStore implements KvStore {
   /*
-   * On-disk format (schema version 1; the file's application_id is "Toru"):
-   *   meta(name, value)   rows 'schema_version' and 'revision' (the global revision, 1 when empty)
-   *   kv(key, value, create_rev, mod_rev, version, lease)   one row per live key; keys compare as
-   *                       UTF-8 bytes (BINARY collation), the order etcd uses
-   *   lease(id, ttl_ms, expires_ms)   expiry in wall-clock millis, so all processes agree on it
-   * A file with another application_id or schema version is refused, never "upgraded" silently.
+   * On-disk format: see SqliteFile.
    *
    * Durability: WAL journal with synchronous=FULL, so a commit returns only after its WAL frames
    * are fsync'ed: acknowledged changes survive kill -9 and power loss. A commit that fails is
@@ -72,8 +59,6 @@ final class SqliteKvStore implements KvStore {
    * Watches: SQLite cannot notify other processes, so watches poll the revision on the injected
    * scheduler (PollingWatch); local commits poke them for low latency.
    */
-  static final int SCHEMA_VERSION = 1;
-  static final int APPLICATION_ID = 0x546f7275; // "Toru"
   static final Duration DEFAULT_BUSY_TIMEOUT = Duration.ofSeconds(10);
   private static final int BUSY_ATTEMPTS = 5;
 
@@ -98,60 +83,19 @@ final class SqliteKvStore implements KvStore {
   }
 
   /**
-   * Opens (creating if needed) the database at {@code file}. Fails with a message naming the file,
-   * the reason and what to do: {@code UNAVAILABLE} if it cannot be opened, {@code CORRUPTED} if it
-   * is not a Torus metadata database, {@code NOT_SUPPORTED} if a newer Torus wrote it.
+   * Opens (creating if needed) the database at {@code file}; see {@link SqliteFile#open} for the
+   * failures. {@code busyTimeout} bounds each wait for another process's lock.
    */
   static SqliteKvStore open(Path file, Clock clock, ScheduledExecutorService scheduler,
       Duration busyTimeout, Duration pollInterval) {
     Path abs = file.toAbsolutePath();
-    if (Files.isDirectory(abs)) {
-      throw cannotOpen(abs, "it is a directory", null);
-    }
-    Path dir = abs.getParent();
-    try {
-      Files.createDirectories(dir);
-    } catch (IOException e) {
-      String why = e instanceof FileAlreadyExistsException ? "a file that is not a directory is"
-          + " in the way" : e instanceof AccessDeniedException ? "permission denied"
-          : String.valueOf(e.getMessage());
-      throw cannotOpen(abs, "cannot create directory " + dir + " (" + why + ")", e);
-    }
-    Connection conn = null;
-    try {
-      conn = DriverManager.getConnection("jdbc:sqlite:" + abs);
-      try (Statement s = conn.createStatement()) {
-        s.execute("PRAGMA busy_timeout = " + busyTimeout.toMillis());
-        try (ResultSet rs = s.executeQuery("PRAGMA journal_mode = WAL")) {
-          String mode = rs.next() ? rs.getString(1) : "?";
-          if (!"wal".equalsIgnoreCase(mode)) {
-            throw cannotOpen(abs, "SQLite refused write-ahead logging (journal mode " + mode + ")",
-                null);
-          }
-        }
-        s.execute("PRAGMA synchronous = FULL");
-      }
-      SqliteKvStore store = new SqliteKvStore(abs, clock, scheduler, busyTimeout, pollInterval,
-          conn);
-      store.retryBusy(store::checkSchema);
-      return store;
-    } catch (SQLException e) {
-      closeQuietly(conn);
-      throw openFailure(abs, e);
-    } catch (RuntimeException e) {
-      closeQuietly(conn);
-      throw e;
-    }
+    return new SqliteKvStore(abs, clock, scheduler, busyTimeout, pollInterval,
+        SqliteFile.open(abs, busyTimeout));
   }
 
   @Override
   public String location() {
     return "embedded " + file;
-  }
-
-  /** The database file. */
-  Path file() {
-    return file;
   }
 
   @Override
@@ -176,14 +120,15 @@ final class SqliteKvStore implements KvStore {
 
   @Override
   public CompletableFuture<TxnResult> txn(Txn txn) {
-    boolean writes = hasWrites(txn.onSuccess()) || hasWrites(txn.onFailure());
+    boolean writes = txn.mayWrite();
     return call(() -> transaction(writes, tx -> tx.run(txn)));
   }
 
   @Override
   public CompletableFuture<Long> grantLease(Duration ttl) {
     if (ttl.toMillis() <= 0) {
-      return CompletableFuture.failedFuture(TorusExceptions.invalid("lease TTL must be > 0: " + ttl));
+      return CompletableFuture.failedFuture(
+          TorusExceptions.invalid("lease TTL must be > 0: " + ttl));
     }
     return call(() -> transaction(true, tx -> tx.grant(ttl.toMillis())));
   }
@@ -224,7 +169,7 @@ final class SqliteKvStore implements KvStore {
     }
     lock.lock();
     try {
-      closeQuietly(conn);
+      SqliteFile.closeQuietly(conn);
     } finally {
       lock.unlock();
     }
@@ -236,77 +181,9 @@ final class SqliteKvStore implements KvStore {
     }
   }
 
-  private static boolean hasWrites(List<KvOp> ops) {
-    return ops.stream().anyMatch(op -> op instanceof KvOp.Put || op instanceof KvOp.Delete
-        || op instanceof KvOp.DeletePrefix);
-  }
-
   /** The first key after every key that starts with {@code prefix} (which ends with '/'). */
-  static String prefixEnd(String prefix) {
+  private static String prefixEnd(String prefix) {
     return prefix.substring(0, prefix.length() - 1) + (char) ('/' + 1);
-  }
-
-  /** Creates the schema in a new file, or checks that an existing file is ours and readable. */
-  private @Nullable Void checkSchema() throws SQLException {
-    lock.lock();
-    try (Statement begin = conn.createStatement()) {
-      begin.execute("BEGIN IMMEDIATE");
-      boolean committed = false;
-      try {
-        checkOrCreateSchema();
-        begin.execute("COMMIT");
-        committed = true;
-      } finally {
-        if (!committed) {
-          rollback();
-        }
-      }
-      return null;
-    } finally {
-      lock.unlock();
-    }
-  }
-
-  private void checkOrCreateSchema() throws SQLException {
-    int appId = (int) queryLong("PRAGMA application_id");
-    boolean empty = queryLong("SELECT count(*) FROM sqlite_master") == 0;
-    if (appId == 0 && empty) {
-      try (Statement s = conn.createStatement()) {
-        s.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
-        s.execute("CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL,"
-            + " create_rev INTEGER NOT NULL, mod_rev INTEGER NOT NULL,"
-            + " version INTEGER NOT NULL, lease INTEGER NOT NULL) WITHOUT ROWID");
-        s.execute("CREATE INDEX kv_lease ON kv (lease) WHERE lease != 0");
-        s.execute("CREATE TABLE lease (id INTEGER PRIMARY KEY, ttl_ms INTEGER NOT NULL,"
-            + " expires_ms INTEGER NOT NULL)");
-        s.execute("CREATE INDEX lease_expiry ON lease (expires_ms)");
-        s.execute("INSERT INTO meta VALUES ('schema_version', " + SCHEMA_VERSION + "), "
-            + "('revision', 1)");
-        s.execute("PRAGMA application_id = " + APPLICATION_ID);
-      }
-      return;
-    }
-    if (appId != APPLICATION_ID) {
-      throw new TorusException(ErrorCode.CORRUPTED, "cannot open the metadata database " + file
-          + ": it is an SQLite database of another program (application_id " + appId
-          + "), not Torus metadata; point Torus at another file or move this one away");
-    }
-    long version = queryLong("SELECT value FROM meta WHERE name = 'schema_version'");
-    if (version != SCHEMA_VERSION) {
-      throw new TorusException(ErrorCode.NOT_SUPPORTED, "cannot open the metadata database "
-          + file + ": it has format version " + version + " and this Torus reads only version "
-          + SCHEMA_VERSION + "; use the Torus release that wrote it (or a newer one)");
-    }
-  }
-
-  private long queryLong(String sql) throws SQLException {
-    try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery(sql)) {
-      if (!rs.next()) {
-        throw new TorusException(ErrorCode.CORRUPTED, "the metadata database " + file
-            + " lacks what '" + sql + "' reads; restore it from a backup");
-      }
-      return rs.getLong(1);
-    }
   }
 
   // ---- transactions
@@ -333,16 +210,11 @@ final class SqliteKvStore implements KvStore {
 
   /** Runs {@code work} in a transaction, retrying it while another process holds the lock. */
   private <T> T transaction(boolean write, Work<T> work) throws SQLException {
-    return retryBusy(() -> attempt(write, work));
-  }
-
-  /** Runs a whole transaction again while it fails with BUSY; a busy transaction applied nothing. */
-  private <T> T retryBusy(SqlCall<T> transaction) throws SQLException {
     for (int attempt = 1; ; attempt++) {
       try {
-        return transaction.run();
-      } catch (SQLException e) {
-        if (!isBusy(e) || attempt >= BUSY_ATTEMPTS) {
+        return attempt(write, work);
+      } catch (SQLException e) { // a transaction that failed with BUSY applied nothing
+        if (!SqliteFile.isBusy(e) || attempt >= BUSY_ATTEMPTS) {
           throw e;
         }
       }
@@ -409,25 +281,27 @@ final class SqliteKvStore implements KvStore {
     final long now;
     final boolean write;
     final long revision;
+    private final boolean reaped;
     private boolean changed;
 
     Tx(long now, boolean write) throws SQLException {
       this.now = now;
       this.write = write;
       long rev = readRevision();
-      if (write && reapExpiredLeases()) {
+      reaped = write && reapExpiredLeases();
+      if (reaped) {
         rev++; // the lessor's revocation is a transaction of its own, as in etcd
         storeRevision(rev);
       }
       this.revision = rev;
     }
 
-    /** Stores the revision if this transaction changed anything; returns whether it did. */
+    /** Stores the revision if the work changed anything; returns whether anything changed. */
     boolean finish() throws SQLException {
       if (changed) {
         storeRevision(revision + 1);
       }
-      return changed;
+      return changed || reaped;
     }
 
     long endRevision() {
@@ -454,7 +328,8 @@ final class SqliteKvStore implements KvStore {
         ps.setLong(1, now);
         deleted = ps.executeUpdate();
       }
-      try (PreparedStatement ps = conn.prepareStatement("DELETE FROM lease WHERE expires_ms <= ?")) {
+      try (PreparedStatement ps = conn.prepareStatement(
+          "DELETE FROM lease WHERE expires_ms <= ?")) {
         ps.setLong(1, now);
         ps.executeUpdate();
       }
@@ -462,7 +337,7 @@ final class SqliteKvStore implements KvStore {
     }
 
     private long readRevision() throws SQLException {
-      return queryLong("SELECT value FROM meta WHERE name = 'revision'");
+      return SqliteFile.queryLong(conn, file, "SELECT value FROM meta WHERE name = 'revision'");
     }
 
     private void storeRevision(long rev) throws SQLException {
@@ -537,7 +412,8 @@ final class SqliteKvStore implements KvStore {
     private void put(KvOp.Put put) throws SQLException {
       checkWrite();
       try (PreparedStatement ps = conn.prepareStatement(
-          "INSERT INTO kv (key, value, create_rev, mod_rev, version, lease) VALUES (?, ?, ?, ?, 1, ?)"
+          "INSERT INTO kv (key, value, create_rev, mod_rev, version, lease)"
+              + " VALUES (?, ?, ?, ?, 1, ?)"
               + " ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
               + " mod_rev = excluded.mod_rev, version = version + 1, lease = excluded.lease")) {
         ps.setString(1, put.key());
@@ -618,67 +494,12 @@ final class SqliteKvStore implements KvStore {
     }
   }
 
-  // ---- errors
-
-  private static boolean isBusy(SQLException e) {
-    int primary = e.getErrorCode() & 0xff;
-    return primary == SQLiteErrorCode.SQLITE_BUSY.code
-        || primary == SQLiteErrorCode.SQLITE_LOCKED.code;
-  }
-
   private TorusException failure(SQLException e) {
-    if (isBusy(e)) {
+    if (SqliteFile.isBusy(e)) {
       return TorusExceptions.unavailable("the metadata database " + file + " stayed locked by"
           + " another process for over " + busyTimeout.toSeconds() + " s (" + BUSY_ATTEMPTS
           + " attempts); find the process that holds it (fuser " + file + ") and stop it", e);
     }
-    return translate(file, e);
-  }
-
-  private static TorusException openFailure(Path file, SQLException e) {
-    TorusException t = translate(file, e);
-    if (t.code() == ErrorCode.UNAVAILABLE) {
-      return cannotOpen(file, reason(e), e);
-    }
-    return t;
-  }
-
-  private static TorusException translate(Path file, SQLException e) {
-    int primary = e.getErrorCode() & 0xff;
-    if (primary == SQLiteErrorCode.SQLITE_FULL.code) {
-      return new TorusException(ErrorCode.OUT_OF_SPACE, "the metadata database " + file
-          + " cannot grow: the disk is full; free space and retry", e);
-    }
-    if (primary == SQLiteErrorCode.SQLITE_NOTADB.code
-        || primary == SQLiteErrorCode.SQLITE_CORRUPT.code) {
-      return new TorusException(ErrorCode.CORRUPTED, "the metadata database " + file
-          + " is damaged or not an SQLite file (" + reason(e) + "); restore it from a backup or"
-          + " point Torus at another file", e);
-    }
-    return TorusExceptions.unavailable("the metadata database " + file + " failed: " + reason(e),
-        e);
-  }
-
-  private static TorusException cannotOpen(Path file, String reason, @Nullable Exception cause) {
-    return TorusExceptions.unavailable("cannot open the metadata database " + file + ": " + reason
-        + "; fix that, or choose another file with $" + EmbeddedMetadata.LOCATION_VARIABLE, cause);
-  }
-
-  private static String reason(SQLException e) {
-    if (e instanceof SQLiteException se) {
-      return se.getResultCode().message + " [" + se.getResultCode().name() + "]";
-    }
-    return String.valueOf(e.getMessage());
-  }
-
-  private static void closeQuietly(@Nullable Connection conn) {
-    if (conn == null) {
-      return;
-    }
-    try {
-      conn.close();
-    } catch (SQLException e) {
-      // closing releases the file locks even when it reports an error
-    }
+    return SqliteFile.translate(file, e);
   }
 }

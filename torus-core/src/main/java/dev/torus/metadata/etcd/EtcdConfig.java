@@ -152,7 +152,8 @@ public record EtcdConfig(
       }
       String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
       if (!scheme.equals("http") && !scheme.equals("https")) {
-        throw TorusExceptions.invalid("bad etcd endpoint '" + e + "': scheme must be http or https");
+        throw TorusExceptions.invalid("bad etcd endpoint '" + e
+            + "': scheme must be http or https");
       }
       if (u.getHost() == null || u.getPort() < 1 || u.getPort() > 65535) {
         throw TorusExceptions.invalid("bad etcd endpoint '" + e + "': it needs a host and a port,"

@@ -2,6 +2,7 @@ package dev.torus.metadata.etcd;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.torus.ErrorCode;
 import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
 import dev.torus.metadata.Subscription;
@@ -15,7 +16,6 @@ import dev.torus.metadata.kv.TxnResult;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
-import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
@@ -133,13 +133,10 @@ final class EtcdKvStore implements KvStore {
       return CompletableFuture.failedFuture(
           TorusExceptions.invalid("prefix must end with '/': " + prefix));
     }
-    return call("range " + prefix, false, () -> client.getKVClient().get(bytes(prefix), prefixGet(prefix)))
-        .thenApply(EtcdKvStore::range);
-  }
-
-  static Range range(GetResponse r) {
-    return new Range(r.getHeader().getRevision(),
-        r.getKvs().stream().map(EtcdKvStore::keyValue).toList());
+    return call("range " + prefix, false,
+        () -> client.getKVClient().get(bytes(prefix), prefixGet(prefix)))
+        .thenApply(r -> new Range(r.getHeader().getRevision(),
+            r.getKvs().stream().map(EtcdKvStore::keyValue).toList()));
   }
 
   @Override
@@ -152,8 +149,7 @@ final class EtcdKvStore implements KvStore {
     }
     Op[] then = ops(txn.onSuccess());
     Op[] otherwise = ops(txn.onFailure());
-    boolean writes = hasWrites(txn.onSuccess()) || hasWrites(txn.onFailure());
-    return call("transaction", writes, () -> client.getKVClient().txn().If(cmps).Then(then)
+    return call("transaction", txn.mayWrite(), () -> client.getKVClient().txn().If(cmps).Then(then)
         .Else(otherwise).commit())
         .thenApply(r -> new TxnResult(r.isSucceeded(), r.getHeader().getRevision(),
             r.getGetResponses().stream()
@@ -164,7 +160,8 @@ final class EtcdKvStore implements KvStore {
   @Override
   public CompletableFuture<Long> grantLease(Duration ttl) {
     if (ttl.toMillis() <= 0) {
-      return CompletableFuture.failedFuture(TorusExceptions.invalid("lease TTL must be > 0: " + ttl));
+      return CompletableFuture.failedFuture(
+          TorusExceptions.invalid("lease TTL must be > 0: " + ttl));
     }
     long seconds = (ttl.toMillis() + 999) / 1000; // etcd counts whole seconds: round up, never down
     return call("grant a lease", true, () -> client.getLeaseClient().grant(seconds))
@@ -188,7 +185,7 @@ final class EtcdKvStore implements KvStore {
     return call("revoke lease " + Long.toHexString(leaseId), true,
         () -> client.getLeaseClient().revoke(leaseId))
         .handle((r, error) -> {
-          if (error != null && TorusExceptions.unwrap(error).code() != dev.torus.ErrorCode.NOT_FOUND) {
+          if (error != null && TorusExceptions.unwrap(error).code() != ErrorCode.NOT_FOUND) {
             throw TorusExceptions.unwrap(error);
           }
           return null;
@@ -236,7 +233,8 @@ final class EtcdKvStore implements KvStore {
       timer = scheduler.schedule(() -> result.completeExceptionally(errors.timedOut(what, write)),
           config.callTimeout().toMillis(), TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) {
-      return CompletableFuture.failedFuture(TorusExceptions.closed("the scheduler of " + location()));
+      return CompletableFuture.failedFuture(
+          TorusExceptions.closed("the scheduler of " + location()));
     }
     CompletableFuture<T> etcd;
     try {
@@ -258,10 +256,6 @@ final class EtcdKvStore implements KvStore {
   /** The scheduler that times calls and runs watch callbacks. */
   ScheduledExecutorService scheduler() {
     return scheduler;
-  }
-
-  boolean isClosed() {
-    return closed;
   }
 
   // ---- mapping
@@ -300,11 +294,6 @@ final class EtcdKvStore implements KvStore {
           "etcd transactions through jetcd 0.8.7 cannot compare a key's lease (" + c.key() + ")");
     };
     return new Cmp(bytes(c.key()), op, target);
-  }
-
-  private static boolean hasWrites(List<KvOp> ops) {
-    return ops.stream().anyMatch(op -> op instanceof KvOp.Put || op instanceof KvOp.Delete
-        || op instanceof KvOp.DeletePrefix);
   }
 
   private static Op[] ops(List<KvOp> ops) {

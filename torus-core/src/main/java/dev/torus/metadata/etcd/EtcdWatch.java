@@ -63,6 +63,7 @@ final class EtcdWatch implements Subscription {
   private @Nullable Range delivered;
   private int generation;
   private int failures;
+  private boolean warned;
   private Watch.@Nullable Watcher watcher;
   private volatile boolean closed;
 
@@ -94,6 +95,10 @@ final class EtcdWatch implements Subscription {
         retryLater("re-reading the range failed: " + TorusExceptions.unwrap(error).getMessage());
         return;
       }
+      if (warned) {
+        warned = false;
+        log.info("watch on {} at {} is back", prefix, store.location());
+      }
       state.clear();
       for (KeyValue kv : range.kvs()) {
         state.put(kv.key(), kv);
@@ -102,10 +107,16 @@ final class EtcdWatch implements Subscription {
       deliver();
       WatchOption option = WatchOption.builder().withRange(EtcdKvStore.prefixEnd(prefix))
           .withRevision(revision + 1).build();
-      watcher = watchClient.watch(bytes(prefix), option, Watch.listener(
-          response -> serial.execute(() -> onResponse(gen, response)),
-          failure -> serial.execute(() -> onBroken(gen, failure)),
-          () -> serial.execute(() -> onBroken(gen, null))));
+      try {
+        watcher = watchClient.watch(bytes(prefix), option, Watch.listener(
+            response -> serial.execute(() -> onResponse(gen, response)),
+            failure -> serial.execute(() -> onBroken(gen, failure)),
+            () -> serial.execute(() -> onBroken(gen, null))));
+      } catch (RuntimeException e) { // the client is closing under us, or refused the watch
+        if (!closed) {
+          retryLater("starting the watch failed: " + e.getMessage());
+        }
+      }
     }));
   }
 
@@ -145,9 +156,11 @@ final class EtcdWatch implements Subscription {
 
   private void retryLater(String why) {
     stopWatcher();
+    generation++; // whatever the broken watcher still sends is stale
     long delay = Math.min(MAX_BACKOFF.toMillis(), MIN_BACKOFF.toMillis() << Math.min(failures, 6));
     failures++;
-    if (failures == 1) {
+    if (!warned) {
+      warned = true;
       log.warn("watch on {} at {} interrupted ({}); re-watching", prefix, store.location(), why);
     }
     try {

@@ -102,7 +102,7 @@ final class KvVolumeMetadata implements VolumeMetadata {
   private CompletableFuture<VolumeId> id(String name) {
     Names.checkVolumeName(name);
     return kv.get(keys.name(name)).thenApply(v -> v
-        .map(kv1 -> new VolumeId(RecordCodec.counter(kv1.key(), kv1.value())))
+        .map(kv1 -> RecordCodec.volumeId(kv1.key(), kv1.value()))
         .orElseThrow(() -> TorusExceptions.notFound("volume '" + name + "'")));
   }
 
@@ -130,7 +130,7 @@ final class KvVolumeMetadata implements VolumeMetadata {
   public CompletableFuture<Void> delete(String name) {
     return kv.get(keys.name(Names.checkVolumeName(name))).thenCompose(entry -> {
       KeyValue n = entry.orElseThrow(() -> TorusExceptions.notFound("volume '" + name + "'"));
-      VolumeId id = new VolumeId(RecordCodec.counter(n.key(), n.value()));
+      VolumeId id = RecordCodec.volumeId(n.key(), n.value());
       Txn txn = new Txn(
           List.of(Compare.modRevision(keys.name(name), n.modRevision()), Compare.absent(keys.lock(id))),
           List.of(new KvOp.Delete(keys.name(name)), new KvOp.DeletePrefix(keys.volume(id))),

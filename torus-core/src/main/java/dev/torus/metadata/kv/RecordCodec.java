@@ -97,6 +97,15 @@ final class RecordCodec {
     return v[0];
   }
 
+  /** A volume id kept as a counter (the name index); one out of range is a damaged record. */
+  static VolumeId volumeId(String key, byte[] value) {
+    try {
+      return new VolumeId(counter(key, value));
+    } catch (IllegalArgumentException e) {
+      throw corrupt(key, "volume id", e);
+    }
+  }
+
   // ---- global
 
   static byte[] global(GlobalMetadata g) {

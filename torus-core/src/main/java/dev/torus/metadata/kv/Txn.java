@@ -22,6 +22,16 @@ public record Txn(List<Compare> compares, List<KvOp> onSuccess, List<KvOp> onFai
     checkWrites(onFailure);
   }
 
+  /** Whether either branch writes; a store may run a read-only one without its write lock. */
+  public boolean mayWrite() {
+    return writes(onSuccess) || writes(onFailure);
+  }
+
+  private static boolean writes(List<KvOp> ops) {
+    return ops.stream().anyMatch(op -> op instanceof KvOp.Put || op instanceof KvOp.Delete
+        || op instanceof KvOp.DeletePrefix);
+  }
+
   /** A transaction that always succeeds. */
   public static Txn of(List<KvOp> ops) {
     return new Txn(List.of(), ops, List.of());

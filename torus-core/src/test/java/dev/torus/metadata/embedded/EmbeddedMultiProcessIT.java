@@ -152,7 +152,8 @@ final class EmbeddedMultiProcessIT {
     assertThat(otherAcks).isEqualTo(30);
 
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
-        Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA integrity_check")) {
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("PRAGMA integrity_check")) {
       rs.next();
       assertThat(rs.getString(1)).isEqualTo("ok");
     }

@@ -82,7 +82,8 @@ final class EtcdBadInputIT {
       for (int i = 0; i < 3; i++) {
         assertFailsWithin(TIMEOUT.plusSeconds(1), () -> m.volumes().list())
             .hasMessageContaining("127.0.0.1:" + port).hasMessageContaining("Connection refused")
-            .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.UNAVAILABLE));
+            .satisfies(e -> assertThat(((TorusException) e).code())
+                .isEqualTo(ErrorCode.UNAVAILABLE));
       }
       assertFailsWithin(TIMEOUT.plusSeconds(1), () -> m.leases().keepAlive(1))
           .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.UNAVAILABLE));
@@ -150,6 +151,16 @@ final class EtcdBadInputIT {
                   .isEqualTo(ErrorCode.CORRUPTED));
         }
         assertThat(join(m.volumes().get("good")).size()).isEqualTo(4096);
+        String badName = root + "/v1/names/good-too";
+        join(m.volumes().create("good-too", VolumeRoot.empty(1, 1)));
+        join(raw.txn(Txn.of(List.of(new KvOp.Put(badName, new byte[0], 0)))));
+        for (Supplier<CompletableFuture<?>> call : List.<Supplier<CompletableFuture<?>>>of(
+            () -> m.volumes().get("good-too"), () -> m.volumes().delete("good-too"))) {
+          assertThatThrownBy(() -> join(call.get())).isInstanceOf(TorusException.class)
+              .hasMessageContaining(badName)
+              .satisfies(e -> assertThat(((TorusException) e).code())
+                  .isEqualTo(ErrorCode.CORRUPTED));
+        }
         PeerInfo node = new PeerInfo(new PeerId("node-1"), "tcp://127.0.0.1:1",
             Instant.ofEpochMilli(1), 1, 0, 1, false);
         join(m.peers().register(node, 0));

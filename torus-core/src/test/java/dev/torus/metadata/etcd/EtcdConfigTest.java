@@ -54,8 +54,10 @@ final class EtcdConfigTest {
     Path key = Files.writeString(dir.resolve("client-key.pem"), "key");
     Path ca = Files.writeString(dir.resolve("ca.pem"), "ca");
     assertThat(EtcdConfig.Tls.of(null, null, null)).isNull();
-    assertInvalid(() -> EtcdConfig.Tls.of(cert, null, null)).hasMessageContaining("missing: key, CA");
-    assertInvalid(() -> EtcdConfig.Tls.of(null, key, ca)).hasMessageContaining("missing: certificate");
+    assertInvalid(() -> EtcdConfig.Tls.of(cert, null, null))
+        .hasMessageContaining("missing: key, CA");
+    assertInvalid(() -> EtcdConfig.Tls.of(null, key, ca))
+        .hasMessageContaining("missing: certificate");
     assertInvalid(() -> EtcdConfig.Tls.of(cert, key, dir.resolve("nope.pem")))
         .hasMessageContaining("nope.pem");
 

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 final class EtcdOutageIT {
   @RegisterExtension static final EtcdProcessExtension ETCD = new EtcdProcessExtension();
-  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(2);
+  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(3);
   private static final Duration SHORT_TTL = Duration.ofSeconds(2);
   private static final GlobalMetadata GLOBAL = new GlobalMetadata(65536, GlobalMetadata.CRC32C);
 
@@ -110,7 +110,8 @@ final class EtcdOutageIT {
               String name = "v" + i;
               ackedVolumes.add(checked(badFailures,
                   () -> join(m.volumes().create(name, VolumeRoot.empty(1, 1)))).name());
-              Versioned<VolumeRoot> root = checked(badFailures, () -> join(m.volumes().root(shared)));
+              Versioned<VolumeRoot> root =
+                  checked(badFailures, () -> join(m.volumes().root(shared)));
               long next = root.value().size() + 1;
               checked(badFailures, () -> join(m.volumes().commit(lock, root.revision(),
                   VolumeRoot.empty(next, 1))));
@@ -168,11 +169,13 @@ final class EtcdOutageIT {
         assertThat(increment(other, taken)).isEqualTo(2);
 
         proxy.restore();
-        Versioned<VolumeRoot> seenByOld = eventuallyReachable(() -> join(cutOff.volumes().root(id)));
+        Versioned<VolumeRoot> seenByOld =
+            eventuallyReachable(() -> join(cutOff.volumes().root(id)));
         assertCode(ErrorCode.LOCKED, () -> join(cutOff.volumes().commit(old, seenByOld.revision(),
             VolumeRoot.empty(99, 1))));
         join(cutOff.volumes().unlock(old)); // a stale unlock leaves the new holder alone
-        assertThat(join(other.volumes().lockStatus(id))).map(LockInfo::owner).contains("new-writer");
+        assertThat(join(other.volumes().lockStatus(id))).map(LockInfo::owner)
+            .contains("new-writer");
         assertThat(join(other.volumes().root(id)).value().size()).isEqualTo(2);
       }
     }
@@ -231,7 +234,8 @@ final class EtcdOutageIT {
             Duration.ofSeconds(10));
         for (int i = 1; i < seen.size(); i++) {
           assertThat(seen.get(i).revision()).isGreaterThan(seen.get(i - 1).revision());
-          assertThat(seen.get(i).value().version()).isGreaterThan(seen.get(i - 1).value().version());
+          assertThat(seen.get(i).value().version())
+              .isGreaterThan(seen.get(i - 1).value().version());
         }
       }
     }
@@ -239,7 +243,7 @@ final class EtcdOutageIT {
 
   /**
    * Runs one call; a failure that is not UNAVAILABLE or TIMEOUT, or that took longer than the
-   * call timeout (plus scheduling slack), is recorded in {@code bad}.
+   * call timeout (plus a second of slack for a loaded machine), is recorded in {@code bad}.
    */
   private static <T> T checked(List<String> bad, Supplier<T> call) {
     long start = System.nanoTime();
@@ -248,7 +252,7 @@ final class EtcdOutageIT {
     } catch (TorusException e) {
       Duration took = Duration.ofNanos(System.nanoTime() - start);
       if ((e.code() != ErrorCode.UNAVAILABLE && e.code() != ErrorCode.TIMEOUT)
-          || took.compareTo(CALL_TIMEOUT.plusMillis(500)) > 0) {
+          || took.compareTo(CALL_TIMEOUT.plusSeconds(1)) > 0) {
         bad.add(e.code() + " after " + took + ": " + e.getMessage());
       }
       throw e;
@@ -263,8 +267,8 @@ final class EtcdOutageIT {
       try {
         return join(m.volumes().lock(id, lease, owner));
       } catch (TorusException e) {
-        if (System.nanoTime() > deadline
-            || (e.code() != ErrorCode.LOCKED && e.code() != ErrorCode.UNAVAILABLE)) {
+        if (System.nanoTime() > deadline || (e.code() != ErrorCode.LOCKED
+            && e.code() != ErrorCode.UNAVAILABLE && e.code() != ErrorCode.TIMEOUT)) {
           throw e;
         }
         Thread.sleep(100);

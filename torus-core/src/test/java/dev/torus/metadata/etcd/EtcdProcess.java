@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.net.HttpURLConnection;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,11 +41,13 @@ public final class EtcdProcess implements AutoCloseable {
   private final Path binary;
   private final Path dataDir;
   private final Path log;
+  private final List<String> tlsFlags;
   private int clientPort;
   private int peerPort;
   private @Nullable Process process;
 
-  private EtcdProcess(Path binary, Path baseDir) {
+  private EtcdProcess(Path binary, Path baseDir, List<String> tlsFlags) {
+    this.tlsFlags = tlsFlags;
     this.binary = binary;
     this.dataDir = baseDir.resolve("data");
     this.log = baseDir.resolve("etcd.log");
@@ -69,11 +72,25 @@ public final class EtcdProcess implements AutoCloseable {
    * etcd-server}) or etcd does not become healthy.
    */
   public static EtcdProcess start() {
+    return start(List.of());
+  }
+
+  /**
+   * Starts etcd serving clients over TLS only, requiring a client certificate signed by {@code
+   * ca}; see {@link #start()}.
+   */
+  public static EtcdProcess startTls(Path serverCert, Path serverKey, Path ca) {
+    return start(List.of("--cert-file", serverCert.toString(), "--key-file", serverKey.toString(),
+        "--client-cert-auth", "--trusted-ca-file", ca.toString()));
+  }
+
+  private static EtcdProcess start(List<String> tlsFlags) {
     Path binary = findBinary().orElseThrow(() -> new IllegalStateException(
         "etcd is not installed: install the Debian package etcd-server (apt-get install"
             + " etcd-server), or put an etcd binary on PATH"));
     try {
-      EtcdProcess etcd = new EtcdProcess(binary, Files.createTempDirectory("torus-etcd-"));
+      EtcdProcess etcd = new EtcdProcess(binary, Files.createTempDirectory("torus-etcd-"),
+          tlsFlags);
       etcd.startOnFreePorts();
       return etcd;
     } catch (IOException e) {
@@ -99,7 +116,7 @@ public final class EtcdProcess implements AutoCloseable {
 
   /** The client URL, e.g. {@code http://127.0.0.1:40123}. */
   public String endpoint() {
-    return "http://127.0.0.1:" + clientPort;
+    return (tlsFlags.isEmpty() ? "http" : "https") + "://127.0.0.1:" + clientPort;
   }
 
   /** The client address as {@code HOST:PORT}, the form {@code --etcd} takes. */
@@ -145,7 +162,10 @@ public final class EtcdProcess implements AutoCloseable {
     throw last;
   }
 
-  /** Runs {@code etcdctl} with this member as endpoint; returns its output. For compaction etc. */
+  /**
+   * Runs {@code etcdctl} with this member as endpoint (plain-text members only); returns its
+   * output. For compaction and the like.
+   */
   public String etcdctl(String... args) {
     Path ctl = binary.resolveSibling("etcdctl");
     List<String> cmd = new ArrayList<>(List.of(ctl.toString(), "--endpoints",
@@ -175,15 +195,17 @@ public final class EtcdProcess implements AutoCloseable {
   }
 
   private void launch() {
-    String client = "http://127.0.0.1:" + clientPort;
+    String client = endpoint();
     String peer = "http://127.0.0.1:" + peerPort;
-    ProcessBuilder pb = new ProcessBuilder(binary.toString(),
+    List<String> cmd = new ArrayList<>(List.of(binary.toString(),
         "--name", "torus-test",
         "--data-dir", dataDir.toString(),
         "--listen-client-urls", client, "--advertise-client-urls", client,
         "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
         "--initial-cluster", "torus-test=" + peer,
-        "--initial-cluster-state", "new")
+        "--initial-cluster-state", "new"));
+    cmd.addAll(tlsFlags);
+    ProcessBuilder pb = new ProcessBuilder(cmd)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     try {
@@ -207,6 +229,13 @@ public final class EtcdProcess implements AutoCloseable {
   }
 
   private boolean healthy() {
+    if (!tlsFlags.isEmpty()) { // /health would need the client certificate: wait for the port
+      try (Socket s = new Socket(InetAddress.getLoopbackAddress(), clientPort)) {
+        return true;
+      } catch (IOException e) {
+        return false;
+      }
+    }
     try {
       HttpURLConnection c = (HttpURLConnection) URI.create(endpoint() + "/health").toURL()
           .openConnection();

@@ -19,15 +19,23 @@ public final class EtcdProcessExtension implements BeforeAllCallback, AfterAllCa
 
   @Override
   public void beforeAll(ExtensionContext context) {
+    assumeEtcdInstalled(context.getDisplayName());
+    etcd = EtcdProcess.start();
+  }
+
+  /**
+   * Skips the calling test (naming {@code what}) when the etcd binary is missing, or fails it
+   * under CI, for tests that start their own {@link EtcdProcess}.
+   */
+  public static void assumeEtcdInstalled(String what) {
     if (EtcdProcess.findBinary().isEmpty()) {
       String message = "etcd is not installed (install the Debian package etcd-server, or put"
-          + " etcd on PATH); skipping " + context.getDisplayName();
+          + " etcd on PATH); skipping " + what;
       if ("true".equals(System.getenv("CI"))) {
         throw new IllegalStateException(message.replace("skipping", "CI must run"));
       }
       Assumptions.abort(message);
     }
-    etcd = EtcdProcess.start();
   }
 
   @Override

@@ -119,7 +119,8 @@ final class EtcdRaceIT {
     for (int i = 0; i < ROUNDS; i++) {
       Versioned<Ring> current = join(first.rings().current());
       Ring byA = current.value().withReplication(1 + i % 2);
-      Ring byB = current.value().withMembers(List.of(new RingMember(new PeerId("p" + (i + 1)), 10)));
+      Ring byB = current.value().withMembers(
+          List.of(new RingMember(new PeerId("p" + (i + 1)), 10)));
       List<Outcome<Versioned<Ring>>> outcomes = race(
           first.rings().compareAndSet(byA, current.revision()),
           second.rings().compareAndSet(byB, current.revision()));
