@@ -31,7 +31,7 @@ final class ArchitectureTest {
             .filter(c -> c.getModifiers().contains(JavaModifier.PUBLIC))
             .map(JavaClass::getSimpleName))
         .containsExactlyInAnyOrder("NbdServer", "NbdServerConfig", "ExportResolver",
-            "ExportInfo", "NbdKernelDevice");
+            "ExportInfo", "NbdKernelDevice", "VolumeExports");
   }
 
   @Test
