@@ -13,7 +13,8 @@ import java.util.regex.Pattern;
  * {@code tcp://[fd00::5]:40000}. The scheme names the transport. Value type.
  *
  * <p>Unlike the Go original, there is no default port: an address without one is refused when it
- * is parsed, not when the first call fails.
+ * is parsed, not when the first call fails. Port 0 is valid only as a bind address ("any free
+ * port"); a node advertises the port it actually bound.
  */
 public record PeerAddress(String scheme, String host, int port) {
   private static final Pattern SCHEME = Pattern.compile("[a-z][a-z0-9+.-]*");
@@ -27,8 +28,8 @@ public record PeerAddress(String scheme, String host, int port) {
     if (host.isBlank()) {
       throw TorusExceptions.invalid("peer address has no host");
     }
-    if (port < 1 || port > 65535) {
-      throw TorusExceptions.invalid("peer address port out of range (1-65535): " + port);
+    if (port < 0 || port > 65535) {
+      throw TorusExceptions.invalid("peer address port out of range (0-65535): " + port);
     }
   }
 

@@ -52,12 +52,13 @@ public record PeerTransportConfig(
   public static final DataSize MAX_FRAME_SIZE = DataSize.ofMebibytes(64);
 
   /**
-   * Defaults for a LAN: deadlines well above a 1 MiB transfer on 1 GbE (about 10 ms), a frame size
-   * that fits the largest cluster block size (16 MiB), and keep-alives that find a dead connection
-   * within 30 s.
+   * Defaults for a LAN: deadlines well above a 1 MiB transfer on 1 GbE (about 10 ms), a connect
+   * and handshake allowance that survives a busy node's garbage collection and JIT warm-up, a
+   * frame size that fits the largest cluster block size (16 MiB), and keep-alives that find a
+   * dead connection within 30 s.
    */
   public static final PeerTransportConfig DEFAULT = new PeerTransportConfig(
-      Duration.ofSeconds(1),
+      Duration.ofSeconds(5),
       Duration.ofSeconds(2),
       Duration.ofSeconds(5),
       Duration.ofSeconds(30),

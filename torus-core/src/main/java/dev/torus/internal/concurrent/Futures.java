@@ -8,6 +8,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /** Blocking and combining helpers for {@link CompletableFuture}s. */
 public final class Futures {
@@ -53,6 +56,91 @@ public final class Futures {
       return done();
     }
     return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new));
+  }
+
+  /**
+   * Runs {@code tasks} with at most {@code limit} of them in flight, in order; completes when all
+   * have, failing with the first failure (after every task ended).
+   */
+  public static CompletableFuture<Void> window(List<Supplier<CompletableFuture<Void>>> tasks, int limit) {
+    return tasks.isEmpty() ? done() : new Window(tasks, limit).start();
+  }
+
+  /**
+   * The bookkeeping of {@link #window}. Tasks that complete at once (an in-memory store) would
+   * otherwise start the next task from inside the previous one's callback, nesting one stack frame
+   * per task; {@link #pump} instead loops, and a callback that arrives while it runs only asks it
+   * to go round again.
+   */
+  private static final class Window {
+    private final List<Supplier<CompletableFuture<Void>>> tasks;
+    private final int limit;
+    private final CompletableFuture<Void> all = new CompletableFuture<>();
+    private final AtomicBoolean pumping = new AtomicBoolean();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private volatile boolean again;
+    private int next;
+    private int running;
+    private int finished;
+
+    Window(List<Supplier<CompletableFuture<Void>>> tasks, int limit) {
+      this.tasks = tasks;
+      this.limit = Math.max(1, limit);
+    }
+
+    CompletableFuture<Void> start() {
+      pump();
+      return all;
+    }
+
+    private void pump() {
+      do {
+        if (!pumping.compareAndSet(false, true)) {
+          again = true;
+          return;
+        }
+        again = false;
+        while (true) {
+          int i;
+          synchronized (this) {
+            if (running >= limit || next >= tasks.size()) {
+              break;
+            }
+            running++;
+            i = next++;
+          }
+          CompletableFuture<Void> f;
+          try {
+            f = tasks.get(i).get();
+          } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+          }
+          f.whenComplete((v, e) -> finished(e));
+        }
+        pumping.set(false);
+      } while (again);
+    }
+
+    private void finished(Throwable e) {
+      if (e != null) {
+        failure.compareAndSet(null, e);
+      }
+      boolean last;
+      synchronized (this) {
+        running--;
+        last = ++finished == tasks.size();
+      }
+      if (last) {
+        Throwable t = failure.get();
+        if (t == null) {
+          all.complete(null);
+        } else {
+          all.completeExceptionally(t);
+        }
+      } else {
+        pump();
+      }
+    }
   }
 
   /** A failed future carrying the {@link TorusException} form of {@code t}. */

@@ -61,7 +61,7 @@ public record Compare(String key, Target target, Op op, long number, byte @Nulla
       if (kv == null) {
         return false;
       }
-      int c = Arrays.compare(kv.value(), value);
+      int c = Arrays.compareUnsigned(kv.value(), value); // etcd compares bytes unsigned
       return apply(c);
     }
     long actual = switch (target) {

@@ -18,4 +18,22 @@ public record Range(long revision, List<KeyValue> kvs) {
     }
     return Optional.empty();
   }
+
+  /**
+   * Whether {@code other} holds the same keys at the same mod revisions, i.e. nothing under the
+   * prefix changed between the two reads. Watches use it to stay silent about changes elsewhere.
+   */
+  public boolean sameVersionsAs(Range other) {
+    if (kvs.size() != other.kvs.size()) {
+      return false;
+    }
+    for (int i = 0; i < kvs.size(); i++) {
+      KeyValue a = kvs.get(i);
+      KeyValue b = other.kvs.get(i);
+      if (!a.key().equals(b.key()) || a.modRevision() != b.modRevision()) {
+        return false;
+      }
+    }
+    return true;
+  }
 }

@@ -1,0 +1,62 @@
+package dev.torus.cli;
+
+import dev.torus.client.Torus;
+import dev.torus.client.TorusClient;
+import dev.torus.internal.concurrent.Threads;
+import dev.torus.metadata.MetadataService;
+import dev.torus.server.TorusDaemon;
+import dev.torus.server.options.ConnectionOptions;
+import dev.torus.server.options.DataPathOptions;
+import dev.torus.volume.VolumeCatalog;
+import dev.torus.volume.VolumeConfig;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.jspecify.annotations.Nullable;
+
+/** Opens the metadata service the options name: etcd with {@code -C}, else the embedded store. */
+final class DefaultClientFactory implements ClientFactory {
+  @Override
+  public CliSession open(ConnectionOptions options, DataPathOptions dataPath) {
+    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, Threads.daemon("torusctl"));
+    MetadataService metadata;
+    try {
+      metadata = Torus.openMetadata(TorusDaemon.metadata(options), scheduler);
+    } catch (RuntimeException e) {
+      scheduler.shutdownNow();
+      throw e;
+    }
+    VolumeConfig volumes = VolumeConfig.DEFAULT.withOwner(VolumeConfig.ownerFor("torusctl"));
+    VolumeCatalog catalog = new VolumeCatalog(metadata, scheduler, System::nanoTime,
+        volumes.leaseTtl(), volumes.owner());
+    return new CliSession() {
+      private @Nullable TorusClient cluster;
+
+      @Override
+      public MetadataService metadata() {
+        return metadata;
+      }
+
+      @Override
+      public VolumeCatalog catalog() {
+        return catalog;
+      }
+
+      @Override
+      public synchronized TorusClient cluster() {
+        if (cluster == null) {
+          cluster = Torus.connect(TorusDaemon.metadata(options), dataPath.distributor(), volumes);
+        }
+        return cluster;
+      }
+
+      @Override
+      public synchronized void close() {
+        if (cluster != null) {
+          cluster.close();
+        }
+        metadata.close();
+        scheduler.shutdownNow();
+      }
+    };
+  }
+}

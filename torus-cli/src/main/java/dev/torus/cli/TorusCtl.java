@@ -1,0 +1,77 @@
+package dev.torus.cli;
+
+import dev.torus.server.options.ConnectionOptions;
+import dev.torus.server.options.DataPathOptions;
+import dev.torus.server.options.ExitCodes;
+import dev.torus.server.options.Version;
+import dev.torus.server.options.ErrorHandler;
+import dev.torus.cli.ctl.BlockCommand;
+import dev.torus.cli.ctl.InitCommand;
+import dev.torus.cli.ctl.PeerCommand;
+import dev.torus.cli.ctl.RingCommand;
+import dev.torus.cli.ctl.VolumeCommand;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code torusctl}: administers a Torus cluster. Only {@link #main} exits the process. */
+@Command(name = "torusctl", mixinStandardHelpOptions = true, versionProvider = Version.class,
+    description = "Administer a Torus cluster: initialise it, manage volumes, snapshots, peers and the ring.",
+    subcommands = {InitCommand.class, VolumeCommand.class, BlockCommand.class, PeerCommand.class,
+        RingCommand.class, CommandLine.HelpCommand.class})
+public final class TorusCtl implements Callable<Integer> {
+  @Mixin
+  ConnectionOptions connection;
+
+  @Mixin
+  DataPathOptions dataPath;
+
+  @Spec
+  CommandSpec spec;
+
+  private final ClientFactory factory;
+
+  public TorusCtl(ClientFactory factory) {
+    this.factory = factory;
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(new DefaultClientFactory(), args));
+  }
+
+  /** Runs one command line and returns its exit code; output goes to the process streams. */
+  public static int execute(ClientFactory factory, String... args) {
+    return commandLine(factory).execute(args);
+  }
+
+  /** The configured command line, for tests that capture its output. */
+  public static CommandLine commandLine(ClientFactory factory) {
+    TorusCtl root = new TorusCtl(factory);
+    CommandLine cmd = new CommandLine(root);
+    cmd.addSubcommand("list-peers", new PeerCommand.ListPeers()); // the original's spelling
+    cmd.setCaseInsensitiveEnumValuesAllowed(true);
+    cmd.setAllowSubcommandsAsOptionParameters(true); // --read-level block is not the block command
+    cmd.setExecutionExceptionHandler(new ErrorHandler(() -> root.connection.debug()));
+    cmd.setParameterExceptionHandler((ex, args) -> {
+      ex.getCommandLine().getErr().println("torusctl: " + ex.getMessage());
+      ex.getCommandLine().usage(ex.getCommandLine().getErr());
+      return ExitCodes.USAGE;
+    });
+    return cmd;
+  }
+
+  /** Opens a session with this invocation's connection options. */
+  public CliSession open() {
+    return factory.open(connection, dataPath);
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine().getErr().println("torusctl: missing command");
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return ExitCodes.USAGE;
+  }
+}

@@ -1,0 +1,460 @@
+package dev.torus.distributor;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.torus.BlockRef;
+import dev.torus.ErrorCode;
+import dev.torus.PeerId;
+import dev.torus.ReadLevel;
+import dev.torus.TorusException;
+import dev.torus.TorusExceptions;
+import dev.torus.WriteLevel;
+import dev.torus.internal.concurrent.Futures;
+import dev.torus.ring.PeerPermutation;
+import dev.torus.storage.BlockStore;
+import dev.torus.storage.StoreStats;
+import dev.torus.transport.PeerService;
+import dev.torus.transport.PeerTransport;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster as one {@link BlockStore}: every block goes to the peers the current ring names,
+ * and is read back from whichever of them answers. Thread-safe.
+ *
+ * <p>Writes ({@link WriteLevel}): {@code all} sends the block to every owner at once and succeeds
+ * only when as many distinct peers as the ring's replication acknowledged it; an owner that fails
+ * is replaced by the next peer of the ring's order (the rebalancer moves the block home later). If
+ * the ring runs out of peers first, the write fails and says how many copies exist: partial
+ * replication is never reported as success (the Go original did). {@code one} succeeds with the
+ * first acknowledgement and lets the rest finish in the background; {@code local} writes only to
+ * this node.
+ *
+ * <p>Durability: {@link #flush()} flushes every peer that acknowledged a put since the previous
+ * flush began, in parallel, and fails if any of them cannot confirm.
+ *
+ * <p>Reads ({@link ReadLevel}) try this node first when it is an owner, then the owners, then the
+ * rest of the ring; a peer that fails, times out, lacks the block or returns damaged bytes is
+ * skipped. Every candidate failing with {@code NOT_FOUND} ends the read with {@code NOT_FOUND};
+ * otherwise {@code UNAVAILABLE}, naming each peer and why.
+ *
+ * <p>Read cache: whole blocks by ref. A block written under a ref replaces the cached copy, and a
+ * read that raced with any write is not cached, so the cache never serves bytes older than the
+ * last write this node made.
+ */
+public final class Distributor implements BlockStore {
+  private static final Logger log = LoggerFactory.getLogger(Distributor.class);
+
+  private final DistributorConfig config;
+  private final @Nullable PeerId self;
+  private final @Nullable BlockStore local;
+  private final @Nullable PeerService localService;
+  private final Membership membership;
+  private final PeerTransport transport;
+  private final ScheduledExecutorService scheduler;
+  private final int blockSize;
+  private final @Nullable Cache<BlockRef, byte[]> cache;
+  private final AtomicLong writes = new AtomicLong();
+  private final AtomicReference<Set<PeerId>> unflushed = new AtomicReference<>(ConcurrentHashMap.newKeySet());
+  private final Counter cacheHits;
+  private final Counter readFailures;
+  private final Counter shortWrites;
+  private volatile boolean closed;
+
+  private Distributor(DistributorConfig config, int blockSize, @Nullable PeerId self,
+      @Nullable BlockStore local, Membership membership, PeerTransport transport,
+      ScheduledExecutorService scheduler, MeterRegistry meters) {
+    if ((self == null) != (local == null)) {
+      throw new IllegalArgumentException("a node has both an id and a local store, a client neither");
+    }
+    if (local != null && local.blockSize() != blockSize) {
+      throw TorusExceptions.invalid("local store block size " + local.blockSize()
+          + " differs from the cluster's " + blockSize);
+    }
+    if (config.writeLevel() == WriteLevel.LOCAL && local == null) {
+      throw TorusExceptions.invalid("write level 'local' needs local storage; clients use 'all' or 'one'");
+    }
+    this.config = config;
+    this.blockSize = blockSize;
+    this.self = self;
+    this.local = local;
+    this.localService = local == null ? null : PeerService.of(local);
+    this.membership = membership;
+    this.transport = transport;
+    this.scheduler = scheduler;
+    long entries = config.readCache().bytes() / blockSize;
+    this.cache = entries == 0 ? null : Caffeine.newBuilder().maximumSize(entries).build();
+    this.cacheHits = Counter.builder("torus_distributor_cache_hits").register(meters);
+    this.readFailures = Counter.builder("torus_distributor_read_failures").register(meters);
+    this.shortWrites = Counter.builder("torus_distributor_short_writes").register(meters);
+  }
+
+  /**
+   * A distributor for a storage node: {@code self} is this node's id and {@code local} its store
+   * (owned by the caller). Pass both null for a client that stores nothing itself.
+   */
+  public static Distributor create(DistributorConfig config, int blockSize, @Nullable PeerId self,
+      @Nullable BlockStore local, Membership membership, PeerTransport transport,
+      ScheduledExecutorService scheduler, MeterRegistry meters) {
+    return new Distributor(config, blockSize, self, local, membership, Objects.requireNonNull(transport),
+        scheduler, meters);
+  }
+
+  @Override
+  public int blockSize() {
+    return blockSize;
+  }
+
+  /** The service for a peer: the local store for this node, else a transport client. */
+  private PeerService service(PeerId peer) {
+    if (peer.equals(self)) {
+      return localService;
+    }
+    String address = membership.peer(peer).map(p -> p.address()).orElse("");
+    if (address.isEmpty()) {
+      throw TorusExceptions.unavailable("peer " + peer + " is not registered (down?)", null);
+    }
+    return transport.client(peer, address);
+  }
+
+  private static <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> op) {
+    try {
+      return op.get();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  // ---- reads
+
+  @Override
+  public CompletableFuture<ByteBuf> getBlock(BlockRef ref) {
+    if (closed) {
+      return CompletableFuture.failedFuture(TorusExceptions.closed("distributor"));
+    }
+    byte[] hit = cache == null ? null : cache.getIfPresent(ref);
+    if (hit != null) {
+      cacheHits.increment();
+      return CompletableFuture.completedFuture(Unpooled.wrappedBuffer(hit).asReadOnly());
+    }
+    List<PeerId> order;
+    try {
+      order = readOrder(membership.ring().peersFor(ref));
+    } catch (TorusException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    long writesBefore = writes.get();
+    CompletableFuture<ByteBuf> read = switch (config.readLevel()) {
+      case SEQ -> sequential(ref, order, 0, new ArrayList<>());
+      case BLOCK -> rounds(ref, order, 1);
+      case SPREAD -> spread(ref, order);
+    };
+    return read.whenComplete((buf, e) -> {
+      if (e != null) {
+        readFailures.increment();
+      } else if (cache != null && writes.get() == writesBefore) {
+        cache.put(ref, ByteBufUtil.getBytes(buf));
+      }
+    });
+  }
+
+  /** This node first if it owns the block, then the other owners, then the rest of the ring. */
+  private List<PeerId> readOrder(PeerPermutation perm) {
+    List<PeerId> order = new ArrayList<>(perm.peers());
+    if (self != null && perm.owners().contains(self)) {
+      order.remove(self);
+      order.add(0, self);
+    } else if (self != null && config.writeLevel() == WriteLevel.LOCAL && !order.contains(self)) {
+      order.add(0, self);
+    }
+    return order;
+  }
+
+  private CompletableFuture<ByteBuf> sequential(BlockRef ref, List<PeerId> order, int i, List<String> why) {
+    if (i >= order.size()) {
+      boolean allMissing = why.stream().allMatch(w -> w.endsWith(": not found"));
+      String tried = order.isEmpty() ? "no peers in the ring" : "tried " + String.join(", ", why);
+      return CompletableFuture.failedFuture(allMissing && !why.isEmpty()
+          ? new TorusException(ErrorCode.NOT_FOUND, "block " + ref + " does not exist (" + tried + ")")
+          : TorusExceptions.unavailable("block " + ref + " is unavailable: " + tried, null));
+    }
+    PeerId peer = order.get(i);
+    return call(() -> service(peer).getBlock(ref)).handle((buf, e) -> {
+      if (e == null) {
+        return CompletableFuture.completedFuture(buf);
+      }
+      TorusException te = TorusExceptions.unwrap(e);
+      why.add(peer + (te.code() == ErrorCode.NOT_FOUND ? ": not found" : ": " + te.getMessage()));
+      return sequential(ref, order, i + 1, why);
+    }).thenCompose(f -> f);
+  }
+
+  private CompletableFuture<ByteBuf> rounds(BlockRef ref, List<PeerId> order, int round) {
+    return sequential(ref, order, 0, new ArrayList<>()).handle((buf, e) -> {
+      if (e == null) {
+        return CompletableFuture.completedFuture(buf);
+      }
+      TorusException te = TorusExceptions.unwrap(e);
+      if (te.code() == ErrorCode.NOT_FOUND || round >= config.readRounds()) {
+        return CompletableFuture.<ByteBuf>failedFuture(te);
+      }
+      long pause = config.roundBackoff().toMillis() << (round - 1);
+      CompletableFuture<ByteBuf> next = new CompletableFuture<>();
+      scheduler.schedule(() -> rounds(ref, order, round + 1).whenComplete((b, x) -> {
+        if (x == null) {
+          next.complete(b);
+        } else {
+          next.completeExceptionally(x);
+        }
+      }), pause, TimeUnit.MILLISECONDS);
+      return next;
+    }).thenCompose(f -> f);
+  }
+
+  /** Every owner at once, first answer wins; then the others in order. */
+  private CompletableFuture<ByteBuf> spread(BlockRef ref, List<PeerId> order) {
+    PeerPermutation perm = membership.ring().peersFor(ref);
+    List<PeerId> owners = perm.owners();
+    CompletableFuture<ByteBuf> first = new CompletableFuture<>();
+    AtomicLong failures = new AtomicLong();
+    for (PeerId peer : owners) {
+      call(() -> service(peer).getBlock(ref)).whenComplete((buf, e) -> {
+        if (e == null) {
+          if (!first.complete(buf)) {
+            buf.release(); // a faster owner already answered
+          }
+        } else if (failures.incrementAndGet() == owners.size()) {
+          first.completeExceptionally(e);
+        }
+      });
+    }
+    if (owners.isEmpty()) {
+      first.completeExceptionally(TorusExceptions.unavailable("no owners for block " + ref, null));
+    }
+    return first.handle((buf, e) -> e == null
+        ? CompletableFuture.completedFuture(buf)
+        : sequential(ref, order.stream().filter(p -> !owners.contains(p)).toList(), 0,
+            new ArrayList<>(List.of("every owner: " + TorusExceptions.unwrap(e).getMessage()))))
+        .thenCompose(f -> f);
+  }
+
+  @Override
+  public CompletableFuture<Boolean> hasBlock(BlockRef ref) {
+    return getBlock(ref).handle((buf, e) -> {
+      if (e == null) {
+        buf.release();
+        return true;
+      }
+      TorusException te = TorusExceptions.unwrap(e);
+      if (te.code() == ErrorCode.NOT_FOUND) {
+        return false;
+      }
+      throw te;
+    });
+  }
+
+  // ---- writes
+
+  @Override
+  public CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data) {
+    try {
+      if (closed) {
+        throw TorusExceptions.closed("distributor");
+      }
+      if (data.readableBytes() != blockSize) {
+        throw TorusExceptions.invalid("block " + ref + " has " + data.readableBytes()
+            + " bytes, expected " + blockSize);
+      }
+      writes.incrementAndGet();
+      if (cache != null) {
+        cache.put(ref, ByteBufUtil.getBytes(data));
+      }
+      if (config.writeLevel() == WriteLevel.LOCAL) {
+        return putTo(self, ref, data.retain());
+      }
+      PeerPermutation perm = membership.ring().peersFor(ref);
+      int need = config.writeLevel() == WriteLevel.ALL ? perm.replication() : 1;
+      return new Replication(ref, data, perm, need).start();
+    } catch (RuntimeException e) {
+      if (cache != null) {
+        cache.invalidate(ref);
+      }
+      return CompletableFuture.failedFuture(e);
+    } finally {
+      data.release();
+    }
+  }
+
+  /** Puts to one peer and remembers it for the next flush. Takes ownership of {@code data}. */
+  private CompletableFuture<Void> putTo(PeerId peer, BlockRef ref, ByteBuf data) {
+    CompletableFuture<Void> put;
+    try {
+      put = service(peer).putBlock(ref, data);
+    } catch (RuntimeException e) {
+      data.release();
+      return CompletableFuture.failedFuture(e);
+    }
+    return put.thenRun(() -> unflushed.get().add(peer));
+  }
+
+  /**
+   * One replicated write: owners in parallel, and for each failure the next spare peer of the
+   * ring. Holds one reference to the block until the last attempt has been sent.
+   */
+  private final class Replication {
+    private final BlockRef ref;
+    private final ByteBuf data;
+    private final List<PeerId> owners;
+    private final List<PeerId> spare;
+    private final int need;
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+    private final List<String> failures = new ArrayList<>();
+    private int acked;
+    private int running;
+    private boolean sealed;
+
+    Replication(BlockRef ref, ByteBuf data, PeerPermutation perm, int need) {
+      this.ref = ref;
+      this.data = data.retain();
+      this.owners = perm.owners();
+      this.spare = new ArrayList<>(perm.peers().subList(perm.replication(), perm.peers().size()));
+      this.need = need;
+    }
+
+    CompletableFuture<Void> start() {
+      synchronized (this) {
+        running = owners.size(); // reserved before any reply can arrive
+      }
+      for (PeerId owner : owners) {
+        launch(owner);
+      }
+      synchronized (this) {
+        maybeFinish();
+      }
+      return done;
+    }
+
+    private void launch(PeerId peer) {
+      putTo(peer, ref, data.retainedDuplicate()).whenComplete((v, e) -> settle(peer, e));
+    }
+
+    private void settle(PeerId peer, @Nullable Throwable e) {
+      PeerId substitute = null;
+      synchronized (this) {
+        running--;
+        if (e == null) {
+          acked++;
+          if (acked >= need) {
+            done.complete(null);
+          }
+        } else {
+          failures.add(peer + ": " + TorusExceptions.unwrap(e).getMessage());
+          if (!done.isDone() && !spare.isEmpty()) {
+            substitute = spare.remove(0);
+            running++;
+          }
+        }
+        maybeFinish();
+      }
+      if (substitute != null) {
+        log.debug("block {}: {} failed, writing to {} instead", ref, peer, substitute);
+        launch(substitute);
+      }
+    }
+
+    /** Once nothing is in flight: releases the block and fails the write if too few took it. */
+    private void maybeFinish() {
+      if (running > 0 || sealed) {
+        return;
+      }
+      sealed = true;
+      data.release();
+      if (!done.isDone()) {
+        shortWrites.increment();
+        done.completeExceptionally(TorusExceptions.unavailable("block " + ref + " was written to "
+            + acked + " of " + need + " replicas" + (failures.isEmpty() ? "" : " ("
+            + String.join("; ", failures) + ")") + "; the ring has no more peers to try", null));
+      }
+    }
+  }
+
+  @Override
+  public CompletableFuture<Void> deleteBlock(BlockRef ref) {
+    if (cache != null) {
+      cache.invalidate(ref);
+    }
+    writes.incrementAndGet();
+    List<CompletableFuture<Void>> deletes = new ArrayList<>();
+    try {
+      for (PeerId peer : membership.ring().peersFor(ref).peers()) {
+        deletes.add(call(() -> service(peer).deleteBlock(ref)));
+      }
+    } catch (TorusException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return Futures.allOf(deletes);
+  }
+
+  @Override
+  public CompletableFuture<Void> flush() {
+    Set<PeerId> peers = unflushed.getAndSet(ConcurrentHashMap.newKeySet());
+    List<CompletableFuture<@Nullable String>> results = new ArrayList<>();
+    for (PeerId peer : peers) {
+      results.add(call(() -> service(peer).flush()).handle((v, e) -> {
+        if (e == null) {
+          return null;
+        }
+        unflushed.get().add(peer); // not durable yet: the next flush must try it again
+        return peer + ": " + TorusExceptions.unwrap(e).getMessage();
+      }));
+    }
+    return Futures.allOf(results).thenAccept(v -> {
+      List<String> failed = results.stream().map(CompletableFuture::join).filter(Objects::nonNull).toList();
+      if (!failed.isEmpty()) {
+        throw TorusExceptions.unavailable("flush failed on " + String.join("; ", failed), null);
+      }
+    });
+  }
+
+  @Override
+  public CompletableFuture<List<BlockRef>> listBlocks() {
+    return local == null ? CompletableFuture.completedFuture(List.of()) : local.listBlocks();
+  }
+
+  @Override
+  public StoreStats stats() {
+    return local == null ? new StoreStats(blockSize, 0, 0) : local.stats();
+  }
+
+  /** Which of {@code refs} the local store holds (the rebalancer's view of this node). */
+  public CompletableFuture<BitSet> hasLocally(List<BlockRef> refs) {
+    return localService == null ? CompletableFuture.completedFuture(new BitSet()) : localService.hasBlocks(refs);
+  }
+
+  /** Stops using the cluster; the local store, transport and membership stay open. */
+  @Override
+  public void close() {
+    closed = true;
+    if (cache != null) {
+      cache.invalidateAll();
+    }
+  }
+}

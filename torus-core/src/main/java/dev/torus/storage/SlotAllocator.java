@@ -1,0 +1,105 @@
+package dev.torus.storage;
+
+import dev.torus.TorusExceptions;
+
+/**
+ * Hands out data-file slots and takes them back.
+ *
+ * <p>Slots at or above the high-water mark have never held a block; below it, a slot is either in
+ * the index, in the free stack, being written by a put, or pending. A slot that a delete or a newer
+ * put of the same ref gave up is <em>pending</em> until a flush has made that change durable:
+ * before then, recovery may still find a durable record pointing at it, so its bytes must stay.
+ * Only {@link #free} moves pending slots to the free stack. Memory follows use: nothing is kept per
+ * slot above the high-water mark. Not thread-safe: {@link SlotTable} guards it.
+ */
+final class SlotAllocator {
+  private final IntStack free;
+  private IntStack pending = new IntStack();
+  private final int capacity;
+  private int highWater;
+  private long reuses;
+
+  private SlotAllocator(int capacity, int highWater, IntStack free) {
+    this.capacity = capacity;
+    this.highWater = highWater;
+    this.free = free;
+  }
+
+  /**
+   * The allocator for a recovered index: every slot below the highest one in use that the index
+   * does not name is free. Fails with {@code CORRUPTED} if the index names a slot twice or one
+   * beyond {@code capacity}; {@code where} names the index for the message.
+   */
+  static SlotAllocator rebuild(int capacity, SlotIndex index, String where) {
+    int[] highest = {-1};
+    index.forEach((w, inode, i, slot, crc) -> highest[0] = Math.max(highest[0], slot));
+    int highWater = highest[0] + 1;
+    if (highWater > capacity) {
+      throw TorusExceptions.corrupted(where + " names slot " + highest[0] + " beyond the capacity of "
+          + capacity + " blocks");
+    }
+    long[] used = new long[(highWater + 63) >>> 6];
+    index.forEach((w, inode, i, slot, crc) -> {
+      if (slot < 0 || (used[slot >>> 6] & (1L << slot)) != 0) {
+        throw TorusExceptions.corrupted(where + " maps two blocks to slot " + slot);
+      }
+      used[slot >>> 6] |= 1L << slot;
+    });
+    IntStack free = new IntStack(highWater - index.size());
+    // Pushed from the top down, so the lowest free slots are reused first.
+    for (int slot = highWater - 1; slot >= 0; slot--) {
+      if ((used[slot >>> 6] & (1L << slot)) == 0) {
+        free.push(slot);
+      }
+    }
+    return new SlotAllocator(capacity, highWater, free);
+  }
+
+  /** A free slot, or -1 if every slot is in use or pending. */
+  int allocate() {
+    if (!free.isEmpty()) {
+      reuses++;
+      return free.pop();
+    }
+    return highWater < capacity ? highWater++ : -1;
+  }
+
+  /** Takes back a slot from {@link #allocate} that no record names (its put failed). */
+  void release(int slot) {
+    free.push(slot);
+  }
+
+  /** Takes back a slot that a logged delete or overwrite gave up; see the class comment. */
+  void retire(int slot) {
+    pending.push(slot);
+  }
+
+  /** The pending slots, which the caller's flush is about to make free; they are no longer here. */
+  IntStack takePending() {
+    IntStack taken = pending;
+    pending = new IntStack();
+    return taken;
+  }
+
+  /** Makes slots from {@link #takePending} allocatable: the flush that covers them completed. */
+  void free(IntStack slots) {
+    free.pushAll(slots);
+  }
+
+  /** Returns slots from {@link #takePending} after the flush meant to cover them failed. */
+  void restorePending(IntStack slots) {
+    pending.pushAll(slots);
+  }
+
+  /**
+   * How many times a slot that held a block was handed out again. A reader that sees this change
+   * while it reads may have read a slot that was overwritten under it.
+   */
+  long reuses() {
+    return reuses;
+  }
+
+  int capacity() {
+    return capacity;
+  }
+}

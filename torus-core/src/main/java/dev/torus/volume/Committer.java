@@ -1,0 +1,247 @@
+package dev.torus.volume;
+
+import dev.torus.BlockRef;
+import dev.torus.BlockType;
+import dev.torus.ErrorCode;
+import dev.torus.TorusException;
+import dev.torus.TorusExceptions;
+import dev.torus.internal.buffer.Crc32c;
+import dev.torus.internal.concurrent.Futures;
+import dev.torus.metadata.VolumeRoot;
+import dev.torus.metadata.Versioned;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Runs a volume's commits one at a time. A commit requested while one runs waits for the next,
+ * which every such request shares, so a flush always covers every write that completed before it.
+ *
+ * <p>Order of a commit, and why: data blocks and new map pages are stored, then the store is
+ * synced, and only then is the root moved in metadata. The root therefore never points at
+ * anything that is not durable, and a crash at any point leaves the previous root intact.
+ */
+final class Committer {
+  /** Bounds the blocks a commit has on the wire at once, so a big commit cannot flood peers. */
+  private static final int MAX_PUTS_IN_FLIGHT = 64;
+
+  private final VolumeHandle volume;
+  // Guarded by volume.
+  private @Nullable CompletableFuture<Void> running;
+  private @Nullable CompletableFuture<Void> queued;
+
+  Committer(VolumeHandle volume) {
+    this.volume = volume;
+  }
+
+  CompletableFuture<Void> commit() {
+    synchronized (volume) {
+      if (running != null) {
+        if (queued == null) {
+          queued = new CompletableFuture<>();
+        }
+        return queued;
+      }
+      CompletableFuture<Void> started = start();
+      running = started;
+      started.whenComplete((v, e) -> finished());
+      return started;
+    }
+  }
+
+  private void finished() {
+    CompletableFuture<Void> next;
+    CompletableFuture<Void> started;
+    synchronized (volume) {
+      running = null;
+      next = queued;
+      queued = null;
+      if (next == null) {
+        return;
+      }
+      started = start();
+      running = started;
+    }
+    started.whenComplete((v, e) -> {
+      if (e == null) {
+        next.complete(null);
+      } else {
+        next.completeExceptionally(e);
+      }
+      finished();
+    });
+  }
+
+  /** Freezes the pending blocks and starts committing them. Called with the volume's monitor. */
+  private CompletableFuture<Void> start() {
+    VolumeHandle v = volume;
+    if (v.isFenced()) {
+      return v.flushRefusal();
+    }
+    if (v.pending.isEmpty() && !v.resized) {
+      return Futures.done();
+    }
+    TreeMap<Long, PendingBlock> frozen = v.pending;
+    v.pending = new TreeMap<>();
+    v.frozen = frozen;
+    Snapshot snap = new Snapshot(frozen, v.committed, v.committedRevision, v.size, v.resized,
+        v.writer.highWater());
+    v.resized = false;
+    // The rest runs off the caller's thread: a commit must never hold up the I/O that calls it.
+    return CompletableFuture.supplyAsync(() -> snap, v.executor)
+        .thenCompose(this::storeBlocks)
+        .thenCompose(changes -> v.map.apply(snap.base, changes, v.writer.lock().sessionRef(),
+            v.writer::nextIndex))
+        .thenCompose(update -> storePages(update)
+            .thenCompose(x -> update.pages().isEmpty()
+                ? Futures.done() // nothing new is referenced: a resize, or all holes
+                : v.store.flush())
+            .thenCompose(x -> publish(snap, update)))
+        .whenComplete((x, e) -> {
+          if (e != null) {
+            rollBack(snap, TorusExceptions.unwrap(e));
+          }
+        });
+  }
+
+  /** What one commit works from, captured at freeze time. */
+  private record Snapshot(TreeMap<Long, PendingBlock> frozen, TreeRoot base, long baseRevision,
+      long size, boolean resized, long highWater) {}
+
+  /**
+   * Stores every frozen block that is not in the store yet and returns the map changes. Frozen
+   * blocks are never modified again (new writes go to fresh pending blocks), so the store gets a
+   * retained view of their buffers, not a copy.
+   */
+  private CompletableFuture<TreeMap<Long, @Nullable BlockPointer>> storeBlocks(Snapshot snap) {
+    VolumeHandle v = volume;
+    List<CompletableFuture<?>> loads = new ArrayList<>();
+    List<CompletableFuture<Void>> puts = new ArrayList<>();
+    List<Supplier<CompletableFuture<Void>>> uploads = new ArrayList<>();
+    TreeMap<Long, @Nullable BlockPointer> changes = new TreeMap<>();
+    synchronized (v) {
+      for (PendingBlock f : snap.frozen.values()) {
+        if (f.loading != null) {
+          loads.add(f.loading);
+        }
+      }
+      if (!loads.isEmpty()) {
+        return Futures.allOf(loads).handle((x, e) -> null).thenCompose(x -> storeBlocks(snap));
+      }
+      for (PendingBlock f : snap.frozen.values()) {
+        if (f.hole || (f.data == null && f.ref == null)) {
+          changes.put(f.index, null);
+        } else if (f.data != null) {
+          if (VolumeHandle.isZero(f.data)) {
+            changes.put(f.index, null);
+            continue;
+          }
+          BlockRef ref = f.ref != null ? f.ref : v.writer.allocate(BlockType.DATA);
+          int crc = Crc32c.of(f.data);
+          f.ref = ref;
+          f.crc = crc;
+          var data = f.data.retainedDuplicate();
+          CompletableFuture<Void> previous = f.stored;
+          CompletableFuture<Void> stored = new CompletableFuture<>();
+          f.stored = stored;
+          uploads.add(() -> previous.handle((x, e) -> null)
+              .thenCompose(x -> v.store.putBlock(ref, data))
+              .whenComplete((x, e) -> complete(stored, e)));
+          changes.put(f.index, new BlockPointer(ref, crc));
+        } else {
+          puts.add(f.stored);
+          changes.put(f.index, new BlockPointer(f.ref, f.crc));
+        }
+      }
+    }
+    puts.add(Futures.window(uploads, MAX_PUTS_IN_FLIGHT));
+    return Futures.allOf(puts).thenApply(x -> changes);
+  }
+
+  private static void complete(CompletableFuture<Void> f, @Nullable Throwable e) {
+    if (e == null) {
+      f.complete(null);
+    } else {
+      f.completeExceptionally(e);
+    }
+  }
+
+  private CompletableFuture<Void> storePages(TreeUpdate update) {
+    List<Supplier<CompletableFuture<Void>>> puts = new ArrayList<>(update.pages().size());
+    for (PageWrite page : update.pages()) {
+      puts.add(() -> volume.store.putBlock(page.ref(), BlockMap.buffer(page)));
+    }
+    return Futures.window(puts, MAX_PUTS_IN_FLIGHT);
+  }
+
+  /** Moves the root in metadata, fenced by the lease and the lock. */
+  private CompletableFuture<Void> publish(Snapshot snap, TreeUpdate update) {
+    VolumeHandle v = volume;
+    v.writer.keeper().checkValid();
+    BlockPointer top = update.root().page();
+    VolumeRoot next = new VolumeRoot(snap.size, update.root().levels(), top == null ? null : top.ref(),
+        top == null ? 0 : top.crc(), v.writer.lock().session(), snap.highWater);
+    return v.metadata.commit(v.writer.lock(), snap.baseRevision, next)
+        .exceptionallyCompose(e -> confirmLanded(TorusExceptions.unwrap(e), next))
+        .thenAccept(root -> {
+          synchronized (v) {
+            v.committed = update.root();
+            v.committedRevision = root.revision();
+            v.frozen = null;
+            for (PendingBlock f : snap.frozen.values()) {
+              if (f.data != null) {
+                f.releaseData();
+                v.addDirty(-v.blockSize);
+              }
+            }
+          }
+          update.pages().forEach(v.map::cache);
+        });
+  }
+
+  /**
+   * A commit whose reply was lost (metadata unreachable, or a retried request) may have landed
+   * anyway: if the stored root is exactly ours, it did.
+   */
+  private CompletableFuture<Versioned<VolumeRoot>> confirmLanded(TorusException e, VolumeRoot next) {
+    if (e.code() != ErrorCode.UNAVAILABLE && e.code() != ErrorCode.TIMEOUT
+        && e.code() != ErrorCode.COMPARE_FAILED) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return volume.metadata.root(volume.info.id()).handle((root, readError) -> {
+      if (readError == null && root.value().equals(next)) {
+        return root;
+      }
+      throw e;
+    });
+  }
+
+  /** Puts a failed commit's blocks back into pending, unless they were rewritten meanwhile. */
+  private void rollBack(Snapshot snap, TorusException cause) {
+    VolumeHandle v = volume;
+    synchronized (v) {
+      if (v.frozen != snap.frozen) {
+        return; // published: the failure came after the root moved
+      }
+      v.frozen = null;
+      for (PendingBlock f : snap.frozen.values()) {
+        if (!v.pending.containsKey(f.index)) {
+          v.pending.put(f.index, f);
+        } else if (f.data != null) {
+          f.releaseData();
+          v.addDirty(-v.blockSize);
+        }
+      }
+      if (snap.resized) {
+        v.resized = true;
+      }
+      if (cause.code() == ErrorCode.LOCKED || cause.code() == ErrorCode.COMPARE_FAILED) {
+        v.fence(new TorusException(ErrorCode.LOCKED, "volume '" + v.info.name()
+            + "' can no longer commit: " + cause.getMessage(), cause));
+      }
+    }
+  }
+}

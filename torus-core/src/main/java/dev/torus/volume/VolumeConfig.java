@@ -1,0 +1,64 @@
+package dev.torus.volume;
+
+import dev.torus.DataSize;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How open volumes behave.
+ *
+ * @param dirtyLimit written data held in memory per volume before it is written back to the store
+ *     ahead of the next commit
+ * @param mapCache map pages kept in memory per volume
+ * @param commitInterval how often an open volume commits on its own if it has uncommitted writes:
+ *     the most a client that never flushes can lose; {@link Duration#ZERO} turns it off
+ * @param leaseTtl how long the write lock outlives a writer that stopped renewing it
+ * @param owner who opens volumes, recorded in the lock (e.g. {@code torusblk@host:1234})
+ */
+public record VolumeConfig(
+    DataSize dirtyLimit, DataSize mapCache, Duration commitInterval, Duration leaseTtl, String owner) {
+  /** 64 MiB dirty limit, 64 MiB map cache, 5 s background commit, 10 s lease. */
+  public static final VolumeConfig DEFAULT = new VolumeConfig(DataSize.ofMebibytes(64),
+      DataSize.ofMebibytes(64), Duration.ofSeconds(5), Duration.ofSeconds(10), ownerFor("torus"));
+
+  public VolumeConfig {
+    Objects.requireNonNull(dirtyLimit, "dirtyLimit");
+    Objects.requireNonNull(mapCache, "mapCache");
+    Objects.requireNonNull(commitInterval, "commitInterval");
+    Objects.requireNonNull(leaseTtl, "leaseTtl");
+    Objects.requireNonNull(owner, "owner");
+    if (commitInterval.isNegative()) {
+      throw new IllegalArgumentException("commitInterval < 0");
+    }
+    if (leaseTtl.compareTo(Duration.ofSeconds(1)) < 0) {
+      throw new IllegalArgumentException("leaseTtl must be at least 1s: " + leaseTtl);
+    }
+  }
+
+  public VolumeConfig withOwner(String owner) {
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner);
+  }
+
+  public VolumeConfig withCommitInterval(Duration commitInterval) {
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner);
+  }
+
+  public VolumeConfig withLeaseTtl(Duration leaseTtl) {
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner);
+  }
+
+  public VolumeConfig withDirtyLimit(DataSize dirtyLimit) {
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner);
+  }
+
+  /** {@code <program>@<host>:<pid>}: names this process in lock records. */
+  public static String ownerFor(String program) {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      host = "localhost";
+    }
+    return program + "@" + host + ":" + ProcessHandle.current().pid();
+  }
+}

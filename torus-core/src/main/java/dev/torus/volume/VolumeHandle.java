@@ -1,0 +1,689 @@
+package dev.torus.volume;
+
+import dev.torus.BlockRef;
+import dev.torus.BlockType;
+import dev.torus.ErrorCode;
+import dev.torus.TorusException;
+import dev.torus.TorusExceptions;
+import dev.torus.internal.buffer.Crc32c;
+import dev.torus.internal.concurrent.Futures;
+import dev.torus.metadata.SnapshotInfo;
+import dev.torus.metadata.VolumeInfo;
+import dev.torus.metadata.VolumeMetadata;
+import dev.torus.storage.BlockStore;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An open volume: the byte-level I/O paths over the committed block map plus the blocks changed
+ * since the last commit.
+ *
+ * <p>State: {@code committed} is the tree of the last commit; {@code pending} holds blocks changed
+ * since then ({@link PendingBlock}); while a commit runs, the blocks it is committing sit in
+ * {@code frozen} and new writes go to a fresh {@code pending}. A read looks in pending, then
+ * frozen, then the committed tree. A block first written after a commit gets a new {@link BlockRef}
+ * (committed blocks are immutable and may be shared with snapshots and clones); writing it again
+ * before the next commit reuses that ref.
+ *
+ * <p>Concurrency: one monitor guards the maps and every {@link PendingBlock}; it is held only for
+ * in-memory work, never across store or metadata I/O. A partial write to a block that is not in
+ * memory loads the old content first; other operations on that block wait for the load.
+ *
+ * <p>Commit ({@link Committer}): freeze pending, store its blocks, apply it to the tree
+ * (copy-on-write), store the new pages, sync the store, then compare-and-swap the root in metadata
+ * fenced by the write lock. Flushes that arrive during a commit share the next one. A failed
+ * commit puts its blocks back into pending (unless rewritten meanwhile) and is reported to every
+ * flush that waited on it; a lost lock fences the volume for good.
+ *
+ * <p>Memory: written blocks stay in memory up to {@link VolumeConfig#dirtyLimit()}; beyond it the
+ * oldest are written back to the store (still uncommitted) and dropped from memory.
+ */
+final class VolumeHandle implements BlockVolume {
+  private static final Logger log = LoggerFactory.getLogger(VolumeHandle.class);
+
+  final VolumeInfo info;
+  final int blockSize;
+  final BlockMap map;
+  final BlockStore store;
+  final VolumeMetadata metadata;
+  final @Nullable VolumeWriter writer;
+  private final long dirtyLimit;
+  private final byte[] zeros;
+  private final Committer committer;
+  private final @Nullable ScheduledFuture<?> background;
+  final Executor executor;
+
+  // Guarded by this.
+  long size;
+  TreeRoot committed;
+  long committedRevision;
+  TreeMap<Long, PendingBlock> pending = new TreeMap<>();
+  @Nullable TreeMap<Long, PendingBlock> frozen;
+  boolean resized;
+  private long dirtyBytes;
+  private @Nullable TorusException fenced;
+  private @Nullable TorusException writeBackError;
+  private CompletableFuture<Void> writeBacks = Futures.done();
+  private boolean closed;
+
+  VolumeHandle(VolumeInfo info, long size, TreeRoot committed, long committedRevision, BlockMap map,
+      BlockStore store, VolumeMetadata metadata, @Nullable VolumeWriter writer, VolumeConfig config,
+      ScheduledExecutorService scheduler) {
+    this.executor = scheduler;
+    this.info = info;
+    this.blockSize = store.blockSize();
+    this.map = map;
+    this.store = store;
+    this.metadata = metadata;
+    this.writer = writer;
+    this.dirtyLimit = config.dirtyLimit().bytes();
+    this.zeros = new byte[blockSize];
+    this.size = size;
+    this.committed = committed;
+    this.committedRevision = committedRevision;
+    this.committer = new Committer(this);
+    if (writer != null) {
+      writer.keeper().onLost(() -> fence(TorusExceptions.locked("the write lock on volume '"
+          + info.name() + "' was lost with its lease; writes are refused, reopen the volume")));
+    }
+    long every = config.commitInterval().toMillis();
+    this.background = writer == null || every == 0 ? null
+        : scheduler.scheduleWithFixedDelay(this::backgroundCommit, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  @Override
+  public VolumeInfo info() {
+    return info;
+  }
+
+  @Override
+  public synchronized long size() {
+    return size;
+  }
+
+  @Override
+  public int blockSize() {
+    return blockSize;
+  }
+
+  @Override
+  public boolean readOnly() {
+    return writer == null;
+  }
+
+  // ---- reads
+
+  @Override
+  public CompletableFuture<ByteBuf> read(long offset, int length) {
+    try {
+      checkRange(offset, length);
+      if (length == 0) {
+        return CompletableFuture.completedFuture(Unpooled.EMPTY_BUFFER);
+      }
+      List<CompletableFuture<ByteBuf>> parts = new ArrayList<>();
+      forEachBlock(offset, length, (index, at, len, pos) -> parts.add(readBlock(index, at, len)));
+      if (parts.size() == 1) {
+        return parts.get(0);
+      }
+      return Futures.allOf(parts).handle((v, e) -> {
+        if (e != null) {
+          parts.forEach(p -> p.thenAccept(ByteBuf::release));
+          throw TorusExceptions.unwrap(e);
+        }
+        CompositeByteBuf out = ByteBufAllocator.DEFAULT.compositeBuffer(parts.size());
+        for (CompletableFuture<ByteBuf> p : parts) {
+          out.addComponent(true, p.join());
+        }
+        return (ByteBuf) out;
+      });
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private CompletableFuture<ByteBuf> readBlock(long index, int at, int length) {
+    CompletableFuture<?> wait;
+    TreeRoot root;
+    synchronized (this) {
+      checkOpen();
+      PendingBlock p = pending.get(index);
+      if (p == null && frozen != null) {
+        p = frozen.get(index);
+      }
+      if (p != null) {
+        if (p.loading != null) {
+          wait = p.loading;
+        } else if (p.data != null) {
+          return CompletableFuture.completedFuture(p.data.copy(at, length));
+        } else if (p.hole || p.ref == null) {
+          return CompletableFuture.completedFuture(zeroes(length));
+        } else {
+          BlockPointer ptr = new BlockPointer(p.ref, p.crc);
+          return p.stored.thenCompose(v -> fetch(index, ptr)).thenApply(buf -> slice(buf, at, length));
+        }
+        return wait.thenCompose(v -> readBlock(index, at, length));
+      }
+      root = committed;
+    }
+    return map.lookup(root, index).thenCompose(ptr -> ptr == null
+        ? CompletableFuture.completedFuture(zeroes(length))
+        : fetch(index, ptr).thenApply(buf -> slice(buf, at, length)));
+  }
+
+  /** Reads a data block and checks it against the checksum its map entry recorded. */
+  CompletableFuture<ByteBuf> fetch(long index, BlockPointer ptr) {
+    return store.getBlock(ptr.ref()).thenApply(buf -> {
+      if (Crc32c.of(buf) != ptr.crc()) {
+        buf.release();
+        throw TorusExceptions.corrupted("block " + index + " of volume '" + info.name() + "' ("
+            + ptr.ref() + ") does not match the checksum in the volume's map");
+      }
+      return buf;
+    });
+  }
+
+  private static ByteBuf slice(ByteBuf buf, int at, int length) {
+    return buf.slice(buf.readerIndex() + at, length); // shares buf's reference count
+  }
+
+  private ByteBuf zeroes(int length) {
+    return Unpooled.wrappedBuffer(zeros, 0, length).asReadOnly();
+  }
+
+  // ---- writes
+
+  @Override
+  public CompletableFuture<Void> write(long offset, ByteBuf data) {
+    try {
+      int length = data.readableBytes();
+      checkWritable();
+      checkRange(offset, length);
+      List<CompletableFuture<Void>> parts = new ArrayList<>();
+      int base = data.readerIndex();
+      forEachBlock(offset, length,
+          (index, at, len, pos) -> parts.add(writeBlock(index, at, data, base + pos, len)));
+      return Futures.allOf(parts).whenComplete((v, e) -> data.release()).thenCompose(v -> afterWrite());
+    } catch (RuntimeException e) {
+      data.release();
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Applies {@code len} bytes of {@code src} at {@code at} in block {@code index}. */
+  private CompletableFuture<Void> writeBlock(long index, int at, @Nullable ByteBuf src, int srcIndex, int len) {
+    CompletableFuture<?> wait;
+    synchronized (this) {
+      checkWritable();
+      PendingBlock p = pending.get(index);
+      boolean whole = at == 0 && len == blockSize;
+      if (p == null) {
+        p = new PendingBlock(index);
+        pending.put(index, p);
+        if (!whole) {
+          wait = startLoad(p, base(index));
+          return wait.thenCompose(v -> writeBlock(index, at, src, srcIndex, len));
+        }
+      }
+      if (p.loading != null) {
+        wait = p.loading;
+      } else if (p.data == null && !p.hole && !whole && p.ref != null) {
+        BlockPointer stored = new BlockPointer(p.ref, p.crc);
+        wait = startLoad(p, p.stored.thenCompose(v -> fetch(index, stored)));
+      } else {
+        if (p.data == null) {
+          p.data = ByteBufAllocator.DEFAULT.buffer(blockSize, blockSize);
+          if (whole && src != null) {
+            p.data.writerIndex(blockSize); // about to be overwritten entirely
+          } else {
+            p.data.writeZero(blockSize);
+          }
+          dirtyBytes += blockSize;
+        }
+        p.hole = false;
+        p.version++;
+        if (src == null) {
+          p.data.setZero(at, len);
+        } else {
+          p.data.setBytes(at, src, srcIndex, len);
+        }
+        return Futures.done();
+      }
+    }
+    return wait.thenCompose(v -> writeBlock(index, at, src, srcIndex, len));
+  }
+
+  /**
+   * The content block {@code index} had before the current pending generation: from the frozen
+   * commit if it has the block, else from the committed tree. Called with the monitor held.
+   */
+  private CompletableFuture<ByteBuf> base(long index) {
+    PendingBlock f = frozen == null ? null : frozen.get(index);
+    if (f != null) {
+      if (f.loading != null) {
+        return f.loading.thenCompose(v -> {
+          synchronized (this) {
+            return base(index);
+          }
+        });
+      }
+      if (f.data != null) {
+        return CompletableFuture.completedFuture(f.data.copy());
+      }
+      if (f.hole || f.ref == null) {
+        return CompletableFuture.completedFuture(null);
+      }
+      BlockPointer ptr = new BlockPointer(f.ref, f.crc);
+      return f.stored.thenCompose(v -> fetch(index, ptr));
+    }
+    return map.lookup(committed, index).thenCompose(ptr -> ptr == null
+        ? CompletableFuture.completedFuture(null)
+        : fetch(index, ptr));
+  }
+
+  /**
+   * Fills {@code p.data} from {@code content} (null = zeroes); operations on the block wait on the
+   * returned future. A failed load removes the block from pending if nothing else filled it.
+   */
+  private CompletableFuture<Void> startLoad(PendingBlock p, CompletableFuture<@Nullable ByteBuf> content) {
+    CompletableFuture<Void> load = new CompletableFuture<>();
+    p.loading = load;
+    content.whenComplete((buf, error) -> {
+      synchronized (this) {
+        p.loading = null;
+        if (error != null) {
+          if (p.data == null && !p.hole && p.ref == null && pending.get(p.index) == p) {
+            pending.remove(p.index);
+          }
+        } else if (p.data == null) {
+          p.data = ByteBufAllocator.DEFAULT.buffer(blockSize, blockSize);
+          if (buf == null) {
+            p.data.writeZero(blockSize);
+          } else {
+            p.data.writeBytes(buf, buf.readerIndex(), blockSize);
+          }
+          dirtyBytes += blockSize;
+        }
+      }
+      if (buf != null) {
+        buf.release();
+      }
+      if (error != null) {
+        load.completeExceptionally(TorusExceptions.unwrap(error));
+      } else {
+        load.complete(null);
+      }
+    });
+    return load;
+  }
+
+  /** Writes back old dirty blocks when over the memory limit; pushes back if far over it. */
+  private CompletableFuture<Void> afterWrite() {
+    synchronized (this) {
+      if (dirtyBytes <= dirtyLimit) {
+        return Futures.done();
+      }
+      if (writeBackError != null && dirtyBytes > 2 * dirtyLimit) {
+        TorusException e = writeBackError;
+        return CompletableFuture.failedFuture(new TorusException(e.code(),
+            "volume '" + info.name() + "' cannot write back data: " + e.getMessage(), e));
+      }
+      List<CompletableFuture<Void>> batch = new ArrayList<>();
+      for (PendingBlock p : pending.values()) {
+        if (dirtyBytes <= dirtyLimit / 2) {
+          break;
+        }
+        if (p.data != null && p.loading == null) {
+          batch.add(writeBack(p));
+        }
+      }
+      writeBacks = Futures.allOf(batch);
+      return dirtyBytes > 2 * dirtyLimit ? writeBacks : Futures.done();
+    }
+  }
+
+  /**
+   * Puts a copy of a dirty block under its (new or session-owned) ref and drops it from memory if
+   * nobody changed it meanwhile. Called with the monitor held.
+   */
+  private CompletableFuture<Void> writeBack(PendingBlock p) {
+    ByteBuf data = p.data;
+    if (isZero(data)) {
+      p.releaseData();
+      p.hole = true;
+      dirtyBytes -= blockSize;
+      return Futures.done();
+    }
+    if (p.ref == null) {
+      p.ref = writer.allocate(BlockType.DATA);
+    }
+    long version = p.version;
+    int crc = Crc32c.of(data);
+    ByteBuf copy = data.copy();
+    BlockRef ref = p.ref;
+    CompletableFuture<Void> put = p.stored.handle((v, e) -> null).thenCompose(v -> store.putBlock(ref, copy));
+    p.stored = put;
+    return put.handle((v, e) -> {
+      synchronized (this) {
+        if (e != null) {
+          writeBackError = TorusExceptions.unwrap(e);
+          log.warn("write-back of block {} of volume '{}' failed: {}", p.index, info.name(),
+              writeBackError.getMessage());
+        } else if (p.data == data && p.version == version) {
+          writeBackError = null;
+          p.crc = crc;
+          p.releaseData();
+          dirtyBytes -= blockSize;
+        }
+      }
+      return null;
+    });
+  }
+
+  static boolean isZero(ByteBuf buf) {
+    int i = buf.readerIndex();
+    int end = buf.writerIndex();
+    for (; i + 8 <= end; i += 8) {
+      if (buf.getLong(i) != 0) {
+        return false;
+      }
+    }
+    for (; i < end; i++) {
+      if (buf.getByte(i) != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public CompletableFuture<Void> trim(long offset, long length) {
+    return writeZeroes(offset, length);
+  }
+
+  @Override
+  public CompletableFuture<Void> writeZeroes(long offset, long length) {
+    try {
+      checkWritable();
+      checkRange(offset, length);
+      List<CompletableFuture<Void>> parts = new ArrayList<>();
+      forEachBlock(offset, length, (index, at, len, pos) -> parts.add(
+          at == 0 && len == blockSize ? punch(index) : writeBlock(index, at, null, 0, len)));
+      return Futures.allOf(parts);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Makes a whole block a hole. */
+  private CompletableFuture<Void> punch(long index) {
+    CompletableFuture<Void> wait;
+    synchronized (this) {
+      checkWritable();
+      PendingBlock p = pending.computeIfAbsent(index, PendingBlock::new);
+      if (p.loading == null) {
+        if (p.data != null) {
+          p.releaseData();
+          dirtyBytes -= blockSize;
+        }
+        p.hole = true;
+        p.version++;
+        return Futures.done();
+      }
+      wait = p.loading;
+    }
+    return wait.thenCompose(v -> punch(index));
+  }
+
+  // ---- allocation
+
+  @Override
+  public CompletableFuture<List<Extent>> allocation(long offset, long length) {
+    try {
+      checkRange(offset, length);
+      if (length == 0) {
+        return CompletableFuture.completedFuture(List.of());
+      }
+      long first = offset / blockSize;
+      long last = (offset + length - 1) / blockSize;
+      TreeRoot root;
+      TreeMap<Long, Boolean> overlay = new TreeMap<>();
+      synchronized (this) {
+        root = committed;
+        if (frozen != null) {
+          frozen.subMap(first, true, last, true).forEach((i, p) -> overlay.put(i, isHole(p)));
+        }
+        pending.subMap(first, true, last, true).forEach((i, p) -> overlay.put(i, isHole(p)));
+      }
+      return map.runs(root, first, last + 1).thenApply(runs -> toExtents(
+          overlay(runs, overlay, first, last + 1), offset, offset + length));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static boolean isHole(PendingBlock p) {
+    return p.hole || (p.data == null && p.ref == null && p.loading == null);
+  }
+
+  private static List<Run> overlay(List<Run> runs, TreeMap<Long, Boolean> overlay, long from, long to) {
+    if (overlay.isEmpty()) {
+      return runs;
+    }
+    List<Run> out = new ArrayList<>();
+    for (Run r : runs) {
+      long at = r.start();
+      for (Map.Entry<Long, Boolean> e : overlay.subMap(r.start(), r.end()).entrySet()) {
+        if (e.getKey() > at) {
+          Run.append(out, at, e.getKey() - at, r.hole());
+        }
+        Run.append(out, e.getKey(), 1, e.getValue());
+        at = e.getKey() + 1;
+      }
+      if (at < r.end()) {
+        Run.append(out, at, r.end() - at, r.hole());
+      }
+    }
+    return Run.fill(out, from, to);
+  }
+
+  private List<Extent> toExtents(List<Run> runs, long from, long to) {
+    List<Extent> out = new ArrayList<>(runs.size());
+    for (Run r : runs) {
+      long s = Math.max(from, r.start() * blockSize);
+      long e = Math.min(to, r.end() * blockSize);
+      if (e > s) {
+        out.add(new Extent(s, e - s, r.hole()));
+      }
+    }
+    return out;
+  }
+
+  // ---- commit, resize, snapshot
+
+  @Override
+  public CompletableFuture<Void> flush() {
+    synchronized (this) {
+      if (closed) {
+        return CompletableFuture.failedFuture(TorusExceptions.closed("volume '" + info.name() + "'"));
+      }
+      if (writer == null) {
+        return Futures.done();
+      }
+      if (fenced != null) {
+        return CompletableFuture.failedFuture(fenced);
+      }
+    }
+    return committer.commit();
+  }
+
+  @Override
+  public CompletableFuture<Void> resize(long newSize) {
+    synchronized (this) {
+      try {
+        checkWritable();
+      } catch (TorusException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+      if (newSize < size) {
+        return CompletableFuture.failedFuture(TorusExceptions.invalid("volume '" + info.name()
+            + "' is " + size + " bytes; shrinking to " + newSize + " would destroy data and is not"
+            + " supported"));
+      }
+      MapGeometry.checkSize(newSize);
+      if (newSize == size) {
+        return Futures.done();
+      }
+      size = newSize;
+      resized = true;
+    }
+    return flush();
+  }
+
+  @Override
+  public CompletableFuture<SnapshotInfo> snapshot(String name) {
+    return flush().thenCompose(v -> metadata.createSnapshot(info.id(), name));
+  }
+
+  private void backgroundCommit() {
+    boolean due;
+    synchronized (this) {
+      due = !closed && fenced == null && (!pending.isEmpty() || resized);
+    }
+    if (due) {
+      committer.commit().whenComplete((v, e) -> {
+        if (e != null) {
+          log.warn("background commit of volume '{}' failed: {}", info.name(),
+              TorusExceptions.unwrap(e).getMessage());
+        }
+      });
+    }
+  }
+
+  /** Refuses all further writes and commits; the first reason sticks. */
+  synchronized void fence(TorusException reason) {
+    if (fenced == null) {
+      fenced = reason;
+      log.error("volume '{}' fenced: {}", info.name(), reason.getMessage());
+    }
+  }
+
+  /** Whether a lost lock or a failed commit stopped this volume from writing for good. */
+  synchronized boolean isFenced() {
+    return fenced != null;
+  }
+
+  /** The failure every flush of a fenced volume gets. */
+  synchronized CompletableFuture<Void> flushRefusal() {
+    return CompletableFuture.failedFuture(fenced);
+  }
+
+  synchronized void addDirty(long bytes) {
+    dirtyBytes += bytes;
+  }
+
+  synchronized long dirtyBytes() {
+    return dirtyBytes;
+  }
+
+  // ---- lifecycle and checks
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+    }
+    if (background != null) {
+      background.cancel(false);
+    }
+    TorusException failure = null;
+    if (writer != null) {
+      try {
+        if (!isFenced()) {
+          Futures.join(committer.commit());
+        }
+      } catch (TorusException e) {
+        failure = e;
+      }
+      Futures.join(writeBacksDone());
+    }
+    synchronized (this) {
+      closed = true;
+      pending.values().forEach(PendingBlock::releaseData);
+      pending.clear();
+    }
+    if (writer != null) {
+      writer.close(metadata);
+    }
+    if (failure != null) {
+      throw new TorusException(failure.code(), "closing volume '" + info.name()
+          + "': the last commit failed, writes since the previous commit are lost: "
+          + failure.getMessage(), failure);
+    }
+  }
+
+  private synchronized CompletableFuture<Void> writeBacksDone() {
+    return writeBacks.handle((v, e) -> null);
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw TorusExceptions.closed("volume '" + info.name() + "'");
+    }
+  }
+
+  private synchronized void checkWritable() {
+    checkOpen();
+    if (writer == null) {
+      throw TorusExceptions.readOnly("volume '" + info.name() + "'");
+    }
+    if (fenced != null) {
+      throw fenced;
+    }
+    writer.keeper().checkValid();
+  }
+
+  private synchronized void checkRange(long offset, long length) {
+    if (offset < 0 || length < 0 || offset > size || length > size - offset) {
+      throw new TorusException(ErrorCode.INVALID_ARGUMENT, "range " + offset + "+" + length + " is outside volume '" + info.name() + "' (" + size
+              + " bytes)");
+    }
+  }
+
+  /** The blocks a byte range touches. */
+  private interface BlockVisitor {
+    void visit(long index, int at, int length, int position);
+  }
+
+  private void forEachBlock(long offset, long length, BlockVisitor visitor) {
+    long pos = 0;
+    while (pos < length) {
+      long abs = offset + pos;
+      long index = abs / blockSize;
+      int at = (int) (abs % blockSize);
+      int len = (int) Math.min(blockSize - at, length - pos);
+      visitor.visit(index, at, len, (int) Math.min(pos, Integer.MAX_VALUE));
+      pos += len;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "volume '" + info.name() + "' (" + (writer == null ? "read-only" : "writable") + ")";
+  }
+}

@@ -1,0 +1,128 @@
+package dev.torus.volume;
+
+import dev.torus.BlockRef;
+import dev.torus.TorusException;
+import dev.torus.TorusExceptions;
+import dev.torus.metadata.GlobalMetadata;
+import dev.torus.metadata.LeaseKeeper;
+import dev.torus.metadata.MetadataService;
+import dev.torus.metadata.VolumeInfo;
+import dev.torus.metadata.VolumeRoot;
+import dev.torus.metadata.Versioned;
+import dev.torus.storage.BlockStore;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+
+/**
+ * Opens block volumes over a metadata service and a block store; {@link #catalog()} administers
+ * them. Thread-safe; every method is asynchronous and fails with a {@link TorusException} whose
+ * message says what to do.
+ *
+ * <p>The service does not own the metadata service, the store or the scheduler; the caller closes
+ * them after every volume it opened.
+ */
+public final class VolumeService {
+  private final MetadataService metadata;
+  private final BlockStore store;
+  private final VolumeConfig config;
+  private final ScheduledExecutorService scheduler;
+  private final LongSupplier nanoClock;
+  private final BlockMap map;
+  private final VolumeCatalog catalog;
+
+  private VolumeService(MetadataService metadata, BlockStore store, VolumeConfig config,
+      ScheduledExecutorService scheduler, LongSupplier nanoClock) {
+    this.metadata = metadata;
+    this.store = store;
+    this.config = config;
+    this.scheduler = scheduler;
+    this.nanoClock = nanoClock;
+    this.map = new BlockMap(new MapGeometry(store.blockSize()), store, config.mapCache().bytes());
+    this.catalog = new VolumeCatalog(metadata, scheduler, nanoClock, config.leaseTtl(), config.owner());
+  }
+
+  /**
+   * A service over {@code metadata} and {@code store}. The store's block size must be the
+   * cluster's (checked on every create and open). {@code scheduler} runs lease renewals,
+   * background commits and commit pipelines; {@code nanoClock} is a monotonic clock ({@code
+   * System::nanoTime} outside tests).
+   */
+  public static VolumeService create(MetadataService metadata, BlockStore store, VolumeConfig config,
+      ScheduledExecutorService scheduler, LongSupplier nanoClock) {
+    return new VolumeService(Objects.requireNonNull(metadata, "metadata"),
+        Objects.requireNonNull(store, "store"), Objects.requireNonNull(config, "config"),
+        Objects.requireNonNull(scheduler, "scheduler"), Objects.requireNonNull(nanoClock, "nanoClock"));
+  }
+
+  /** The metadata service volumes are recorded in. */
+  public MetadataService metadata() {
+    return metadata;
+  }
+
+  /** Fails unless the store's block size is the cluster's. */
+  private CompletableFuture<GlobalMetadata> checkedGlobal() {
+    return metadata.global().thenApply(g -> {
+      if (g.blockSize() != store.blockSize()) {
+        throw TorusExceptions.invalid("the cluster's block size is " + g.blockSize()
+            + " bytes but the block store's is " + store.blockSize() + "; open the store with the"
+            + " cluster's block size");
+      }
+      return g;
+    });
+  }
+
+  /** Administration that needs only metadata: create, list, delete, grow, snapshot, clone. */
+  public VolumeCatalog catalog() {
+    return catalog;
+  }
+
+  /**
+   * Opens a volume for writing: takes its write lock on a new lease (fails with {@code LOCKED},
+   * naming the holder, if another writer has it) and starts a write session.
+   */
+  public CompletableFuture<BlockVolume> openWritable(String name) {
+    return checkedGlobal().thenCompose(g -> catalog.get(name)).thenCompose(info ->
+        LeaseKeeper.start(metadata.leases(), config.leaseTtl(), scheduler, nanoClock).thenCompose(keeper ->
+            metadata.volumes().lock(info.id(), keeper.leaseId(), config.owner())
+                .thenCompose(lock -> metadata.volumes().root(info.id())
+                    .thenApply(root -> (BlockVolume) open(info, root, new VolumeWriter(lock, keeper))))
+                .whenComplete((v, e) -> {
+                  if (e != null) {
+                    keeper.close();
+                  }
+                })));
+  }
+
+  /** Opens a volume read-only at its last committed state; takes no lock. */
+  public CompletableFuture<BlockVolume> openReadOnly(String name) {
+    return checkedGlobal().thenCompose(g -> catalog.get(name)).thenCompose(info ->
+        metadata.volumes().root(info.id()).thenApply(root -> (BlockVolume) open(info, root, null)));
+  }
+
+  /** Opens a snapshot read-only. */
+  public CompletableFuture<BlockVolume> openSnapshot(String volume, String snapshot) {
+    return checkedGlobal().thenCompose(g -> catalog.get(volume)).thenCompose(info ->
+        metadata.volumes().getSnapshot(info.id(), snapshot).thenApply(snap ->
+            (BlockVolume) open(info, new Versioned<>(snap.root(), 0), null)));
+  }
+
+  private VolumeHandle open(VolumeInfo info, Versioned<VolumeRoot> root, VolumeWriter writer) {
+    return new VolumeHandle(info, root.value().size(), TreeRoot.of(root.value()), root.revision(),
+        map, store, metadata.volumes(), writer, config, scheduler);
+  }
+
+  /**
+   * Visits every block reachable from a committed root: each map page through {@code visitPage}
+   * (return false to skip a page already seen and its subtree), each data block through {@code
+   * visitData}. Fails if any page cannot be read, so a caller never mistakes an unreadable subtree
+   * for an empty one.
+   */
+  public CompletableFuture<Void> walk(VolumeRoot root, Predicate<BlockRef> visitPage,
+      Consumer<BlockRef> visitData) {
+    return map.walk(TreeRoot.of(root), p -> visitPage.test(p.ref()), d -> visitData.accept(d.ref()));
+  }
+}

@@ -1,0 +1,144 @@
+package dev.torus.distributor;
+
+import static dev.torus.internal.concurrent.Futures.join;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.torus.BlockRef;
+import dev.torus.BlockType;
+import dev.torus.ErrorCode;
+import dev.torus.ReadLevel;
+import dev.torus.TorusException;
+import dev.torus.VolumeId;
+import dev.torus.WriteLevel;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+final class DistributorTest {
+  LocalCluster cluster = new LocalCluster(3, 2);
+
+  @AfterEach
+  void tearDown() throws Exception {
+    cluster.close();
+  }
+
+  static BlockRef ref(long i) {
+    return new BlockRef(new VolumeId(7), 3, i, BlockType.DATA);
+  }
+
+  static byte[] block(long seed) {
+    byte[] b = new byte[LocalCluster.BLOCK];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  static byte[] bytes(ByteBuf buf) {
+    try {
+      return ByteBufUtil.getBytes(buf);
+    } finally {
+      buf.release();
+    }
+  }
+
+  static void assertCode(ErrorCode code, Runnable r) {
+    assertThatThrownBy(r::run).isInstanceOf(TorusException.class)
+        .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(code));
+  }
+
+  @Test
+  void writesGoToEveryOwnerAndReadBackFromAnyNode() {
+    Distributor client = cluster.distributor(-1, DistributorConfig.DEFAULT);
+    for (int i = 0; i < 50; i++) {
+      join(client.putBlock(ref(i), Unpooled.wrappedBuffer(block(i))));
+    }
+    join(client.flush());
+    for (int i = 0; i < 50; i++) {
+      assertThat(cluster.copies(ref(i))).as("replicas of block %d", i).isEqualTo(2);
+    }
+    Distributor node = cluster.distributor(1, DistributorConfig.DEFAULT.withReadCache(dev.torus.DataSize.ofBytes(0)));
+    for (int i = 0; i < 50; i++) {
+      assertThat(bytes(join(node.getBlock(ref(i))))).isEqualTo(block(i));
+    }
+  }
+
+  @Test
+  void readsFailOverWhenAReplicaIsDown() {
+    Distributor writer = cluster.distributor(-1, DistributorConfig.DEFAULT);
+    for (int i = 0; i < 30; i++) {
+      join(writer.putBlock(ref(i), Unpooled.wrappedBuffer(block(i))));
+    }
+    cluster.transport.failPeer(cluster.ids.get(0));
+    for (ReadLevel level : ReadLevel.values()) {
+      Distributor reader = cluster.distributor(-1, DistributorConfig.DEFAULT.withReadLevel(level)
+          .withReadCache(dev.torus.DataSize.ofBytes(0)));
+      for (int i = 0; i < 30; i++) {
+        assertThat(bytes(join(reader.getBlock(ref(i))))).as(level + " block " + i).isEqualTo(block(i));
+      }
+    }
+  }
+
+  @Test
+  void aFailedOwnerIsReplacedByTheNextPeer() {
+    cluster.transport.failPeer(cluster.ids.get(2));
+    Distributor client = cluster.distributor(-1, DistributorConfig.DEFAULT);
+    for (int i = 0; i < 30; i++) {
+      BlockRef r = ref(i);
+      join(client.putBlock(r, Unpooled.wrappedBuffer(block(i))));
+      long healthy = cluster.stores.subList(0, 2).stream().filter(s -> join(s.hasBlock(r))).count();
+      assertThat(healthy).as("both healthy nodes hold block %d", i).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void tooFewReplicasIsAFailureNeverASuccess() {
+    cluster.transport.failPeer(cluster.ids.get(1));
+    cluster.transport.failPeer(cluster.ids.get(2));
+    Distributor client = cluster.distributor(-1, DistributorConfig.DEFAULT);
+    assertThatThrownBy(() -> join(client.putBlock(ref(1), Unpooled.wrappedBuffer(block(1)))))
+        .isInstanceOf(TorusException.class).hasMessageContaining("1 of 2 replicas");
+    Distributor one = cluster.distributor(-1, DistributorConfig.DEFAULT.withWriteLevel(WriteLevel.ONE));
+    join(one.putBlock(ref(2), Unpooled.wrappedBuffer(block(2))));
+    assertThat(cluster.copies(ref(2))).isEqualTo(1);
+  }
+
+  @Test
+  void missingEverywhereIsNotFoundAndUnreachableIsUnavailable() {
+    Distributor client = cluster.distributor(-1, DistributorConfig.DEFAULT);
+    assertCode(ErrorCode.NOT_FOUND, () -> join(client.getBlock(ref(99))));
+    assertThat(join(client.hasBlock(ref(99)))).isFalse();
+    join(client.putBlock(ref(5), Unpooled.wrappedBuffer(block(5))));
+    cluster.ids.forEach(cluster.transport::failPeer);
+    Distributor cold = cluster.distributor(-1, DistributorConfig.DEFAULT.withReadCache(dev.torus.DataSize.ofBytes(0)));
+    assertThatThrownBy(() -> join(cold.getBlock(ref(5)))).isInstanceOf(TorusException.class)
+        .hasMessageContaining("unavailable").hasMessageContaining("node-")
+        .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.UNAVAILABLE));
+  }
+
+  @Test
+  void flushReachesEveryPeerWrittenAndReportsFailures() {
+    Distributor client = cluster.distributor(-1, DistributorConfig.DEFAULT);
+    join(client.putBlock(ref(1), Unpooled.wrappedBuffer(block(1))));
+    join(client.flush());
+    join(client.putBlock(ref(2), Unpooled.wrappedBuffer(block(2))));
+    dev.torus.PeerId down = cluster.stores.stream().filter(s -> join(s.hasBlock(ref(2)))).findFirst()
+        .map(s -> cluster.ids.get(cluster.stores.indexOf(s))).orElseThrow();
+    cluster.transport.failPeer(down);
+    assertThatThrownBy(() -> join(client.flush())).hasMessageContaining("flush failed on " + down);
+    cluster.transport.healPeer(down);
+    join(client.flush());
+  }
+
+  @Test
+  void theReadCacheNeverServesAnOlderWrite() {
+    Distributor node = cluster.distributor(0, DistributorConfig.DEFAULT);
+    join(node.putBlock(ref(1), Unpooled.wrappedBuffer(block(1))));
+    assertThat(bytes(join(node.getBlock(ref(1))))).isEqualTo(block(1));
+    join(node.putBlock(ref(1), Unpooled.wrappedBuffer(block(2))));
+    assertThat(bytes(join(node.getBlock(ref(1))))).isEqualTo(block(2));
+  }
+
+}

@@ -1,0 +1,218 @@
+package dev.torus.gc;
+
+import static dev.torus.internal.concurrent.Futures.join;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.torus.TorusExceptions;
+import dev.torus.metadata.ClusterView;
+import dev.torus.metadata.GlobalMetadata;
+import dev.torus.metadata.LeaseService;
+import dev.torus.metadata.MetadataService;
+import dev.torus.metadata.PeerRegistry;
+import dev.torus.metadata.RingMetadata;
+import dev.torus.metadata.VolumeMetadata;
+import dev.torus.ring.Ring;
+import dev.torus.volume.BlockVolume;
+import dev.torus.volume.VolumeConfig;
+import dev.torus.volume.VolumeFixture;
+import dev.torus.volume.VolumeService;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+final class GarbageCollectorTest {
+  static final int BS = 4096;
+  VolumeFixture f;
+  final AtomicLong clock = new AtomicLong();
+
+  @BeforeEach
+  void setUp() {
+    f = VolumeFixture.inMemory(BS, VolumeConfig.DEFAULT.withCommitInterval(Duration.ZERO));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    f.close();
+  }
+
+  GarbageCollector gc(MetadataService metadata, Duration grace) {
+    return GarbageCollector.create(metadata, f.volumes, f.store,
+        new GcConfig(Duration.ofMinutes(1), grace, 8), clock::get);
+  }
+
+  static byte[] random(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  byte[] read(String volume) {
+    try (BlockVolume v = join(f.volumes.openReadOnly(volume))) {
+      ByteBuf buf = join(v.read(0, (int) v.size()));
+      try {
+        return ByteBufUtil.getBytes(buf);
+      } finally {
+        buf.release();
+      }
+    }
+  }
+
+  void write(String volume, long seed) {
+    try (BlockVolume v = join(f.volumes.openWritable(volume))) {
+      join(v.write(0, Unpooled.wrappedBuffer(random((int) v.size(), seed))));
+    }
+  }
+
+  @Test
+  void reclaimsOverwrittenAndDeletedBlocksOnly() {
+    join(f.volumes.catalog().create("keep", 32 * BS));
+    join(f.volumes.catalog().create("drop", 32 * BS));
+    write("keep", 1);
+    write("keep", 2); // every block of the first write is now garbage
+    write("drop", 3);
+    join(f.volumes.catalog().delete("drop"));
+    long before = f.store.stats().usedBlocks();
+    GcResult r = join(gc(f.metadata, Duration.ZERO).runOnce());
+    assertThat(r.skipped()).isEmpty();
+    assertThat(r.deleted()).isEqualTo(before - 33);
+    assertThat(f.store.stats().usedBlocks()).as("32 data blocks and one map page").isEqualTo(33);
+    assertThat(read("keep")).isEqualTo(random(32 * BS, 2));
+  }
+
+  @Test
+  void snapshotsAndClonesPinTheirBlocks() {
+    join(f.volumes.catalog().create("v", 16 * BS));
+    write("v", 1);
+    join(f.volumes.catalog().createSnapshot("v", "s"));
+    join(f.volumes.catalog().cloneSnapshot("v", "s", "c"));
+    write("v", 2);
+    join(f.volumes.catalog().delete("v"));
+    GarbageCollector gc = gc(f.metadata, Duration.ZERO);
+    join(gc.runOnce());
+    assertThat(read("c")).isEqualTo(random(16 * BS, 1));
+    assertThat(f.store.stats().usedBlocks()).isEqualTo(17);
+  }
+
+  @Test
+  void keepsBlocksOfAWriterThatHasNotCommittedAndReclaimsThemWhenItDies() {
+    join(f.volumes.catalog().create("v", 64 * BS));
+    BlockVolume v = join(f.volumes.openWritable("v"));
+    join(v.write(0, Unpooled.wrappedBuffer(random(64 * BS, 1))));
+    join(v.flush());
+    join(v.write(0, Unpooled.wrappedBuffer(random(8 * BS, 2))));
+    join(v.flush());
+    join(v.write(0, Unpooled.wrappedBuffer(random(8 * BS, 3)))); // in memory only
+    GcResult first = join(gc(f.metadata, Duration.ZERO).runOnce());
+    assertThat(first.deleted()).as("the blocks superseded by the second commit").isEqualTo(9);
+    v.close();
+    byte[] expected = random(64 * BS, 1);
+    System.arraycopy(random(8 * BS, 3), 0, expected, 0, 8 * BS);
+    assertThat(read("v")).isEqualTo(expected);
+  }
+
+  @Test
+  void waitsForTheGracePeriod() {
+    join(f.volumes.catalog().create("v", 4 * BS));
+    write("v", 1);
+    write("v", 2);
+    GarbageCollector gc = gc(f.metadata, Duration.ofMinutes(2));
+    assertThat(join(gc.runOnce()).deleted()).isZero();
+    clock.addAndGet(Duration.ofMinutes(1).toNanos());
+    assertThat(join(gc.runOnce()).deleted()).isZero();
+    clock.addAndGet(Duration.ofMinutes(1).toNanos());
+    assertThat(join(gc.runOnce()).deleted()).isEqualTo(5);
+    assertThat(read("v")).isEqualTo(random(4 * BS, 2));
+  }
+
+  @Test
+  void skipsTheCycleWhenMetadataCannotBeRead() {
+    join(f.volumes.catalog().create("v", 4 * BS));
+    write("v", 1);
+    write("v", 2);
+    AtomicBoolean broken = new AtomicBoolean(true);
+    GcResult r = join(gc(flaky(f.metadata, broken), Duration.ZERO).runOnce());
+    assertThat(r.skipped()).hasValueSatisfying(s -> assertThat(s).contains("metadata unreadable"));
+    assertThat(f.store.stats().usedBlocks()).isEqualTo(10);
+  }
+
+  @Test
+  void skipsTheCycleWhenAMapPageIsMissing() {
+    join(f.volumes.catalog().create("a", 4 * BS));
+    join(f.volumes.catalog().create("b", 4 * BS));
+    write("a", 1);
+    write("b", 2);
+    write("b", 3);
+    var root = join(f.metadata.volumes().root(join(f.volumes.catalog().get("a")).id())).value();
+    join(f.store.deleteBlock(root.page()));
+    long before = f.store.stats().usedBlocks();
+    VolumeService uncached = VolumeService.create(f.metadata, f.store, VolumeConfig.DEFAULT,
+        f.scheduler, System::nanoTime);
+    GcResult r = join(GarbageCollector.create(f.metadata, uncached, f.store,
+        new GcConfig(Duration.ofMinutes(1), Duration.ZERO, 8), clock::get).runOnce());
+    assertThat(r.skipped()).hasValueSatisfying(s -> assertThat(s).contains("unreadable"));
+    assertThat(f.store.stats().usedBlocks()).isEqualTo(before);
+  }
+
+  /** Delegates everything, but its view fails while {@code broken} is set. */
+  static MetadataService flaky(MetadataService m, AtomicBoolean broken) {
+    return new MetadataService() {
+      @Override
+      public String location() {
+        return m.location();
+      }
+
+      @Override
+      public CompletableFuture<Void> initialize(GlobalMetadata global, Ring ring) {
+        return m.initialize(global, ring);
+      }
+
+      @Override
+      public CompletableFuture<GlobalMetadata> global() {
+        return m.global();
+      }
+
+      @Override
+      public CompletableFuture<Void> wipe() {
+        return m.wipe();
+      }
+
+      @Override
+      public VolumeMetadata volumes() {
+        return m.volumes();
+      }
+
+      @Override
+      public RingMetadata rings() {
+        return m.rings();
+      }
+
+      @Override
+      public PeerRegistry peers() {
+        return m.peers();
+      }
+
+      @Override
+      public LeaseService leases() {
+        return m.leases();
+      }
+
+      @Override
+      public CompletableFuture<ClusterView> view() {
+        return broken.get()
+            ? CompletableFuture.failedFuture(TorusExceptions.unavailable("etcd is down", null))
+            : m.view();
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+}

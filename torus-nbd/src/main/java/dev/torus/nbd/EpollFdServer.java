@@ -1,0 +1,36 @@
+package dev.torus.nbd;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves NBD transmission on connected Unix sockets given as file descriptors, on one event-loop
+ * thread of its own. Only the native epoll transport can adopt a file descriptor.
+ */
+final class EpollFdServer implements KernelSocketServer {
+  private final EventLoopGroup group;
+
+  EpollFdServer() {
+    Epoll.ensureAvailability();
+    this.group =
+        new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("torus-nbd-kernel", true),
+            EpollIoHandler.newFactory());
+  }
+
+  @Override
+  public void serve(int fd, Export export) {
+    EpollDomainSocketChannel channel = new EpollDomainSocketChannel(fd);
+    NbdPipeline.transmission(channel.pipeline(), export, NbdServerConfig.DEFAULT.maxInFlight());
+    group.register(channel).syncUninterruptibly();
+  }
+
+  @Override
+  public void close() {
+    group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();
+  }
+}

@@ -1,0 +1,50 @@
+package dev.torus.nbd;
+
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.flush.FlushConsolidationHandler;
+
+/** Builds the channel pipelines for the two protocol phases. */
+final class NbdPipeline {
+  private static final String FLUSH = "nbd-flush";
+  private static final String DECODER = "nbd-decoder";
+  private static final String ENCODER = "nbd-encoder";
+  private static final String HANDLER = "nbd-handler";
+
+  private NbdPipeline() {}
+
+  /** A new connection that starts with the handshake. */
+  static void handshake(ChannelPipeline pipeline, ServerContext server) {
+    pipeline.addLast(DECODER, new HandshakeDecoder());
+    pipeline.addLast(HANDLER, new HandshakeHandler(server));
+  }
+
+  /** A connection that starts directly in transmission (the kernel's socket). */
+  static void transmission(ChannelPipeline pipeline, Export export, int maxInFlight) {
+    pipeline.addLast(FLUSH, flushConsolidation());
+    pipeline.addLast(DECODER, new RequestDecoder(export.style() == ReplyStyle.EXTENDED,
+        export.maxPayload()));
+    pipeline.addLast(ENCODER, new ReplyEncoder(export.style()));
+    pipeline.addLast(HANDLER, new TransmissionHandler(export, maxInFlight));
+  }
+
+  /**
+   * Replaces the handshake handlers with the transmission ones. The decoder goes last: Netty hands
+   * the bytes it still buffers (requests sent right after the final option) to its replacement.
+   */
+  static void switchToTransmission(ChannelPipeline pipeline, Export export, int maxInFlight) {
+    pipeline.addFirst(FLUSH, flushConsolidation());
+    pipeline.replace(HANDLER, HANDLER, new TransmissionHandler(export, maxInFlight));
+    pipeline.addBefore(HANDLER, ENCODER, new ReplyEncoder(export.style()));
+    pipeline.replace(DECODER, DECODER, new RequestDecoder(export.style() == ReplyStyle.EXTENDED,
+        export.maxPayload()));
+  }
+
+  /**
+   * Replies written while requests are being read, or in the same turn of the event loop, share
+   * one flush: under load that saves a system call per reply.
+   */
+  private static FlushConsolidationHandler flushConsolidation() {
+    return new FlushConsolidationHandler(
+        FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true);
+  }
+}

@@ -1,0 +1,104 @@
+package dev.torus.nbd;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.CorruptedFrameException;
+import java.util.List;
+
+/**
+ * Frames transmission requests: compact 28-byte headers ({@code NBD_REQUEST_MAGIC}, 32-bit length,
+ * a payload only for WRITE) or, after {@code NBD_OPT_EXTENDED_HEADERS}, 32-byte headers ({@code
+ * NBD_EXTENDED_REQUEST_MAGIC}, 64-bit length, a payload exactly when {@code
+ * NBD_CMD_FLAG_PAYLOAD_LEN} is set).
+ *
+ * <p>A payload up to the connection's maximum is delivered as a retained slice of the input, so
+ * write data reaches the device without another copy. A longer payload is skipped as it arrives
+ * and the request delivered without it, which keeps the stream in sync and lets the handler answer
+ * EINVAL instead of buffering a client-chosen amount of memory. After {@code NBD_CMD_DISC} the
+ * client may send nothing more, so every later byte is ignored. A wrong magic cannot be
+ * resynchronised and fails the channel (a hard disconnect).
+ */
+final class RequestDecoder extends ByteToMessageDecoder {
+  private enum State {
+    HEADER,
+    PAYLOAD,
+    SKIP_PAYLOAD,
+    AFTER_DISC
+  }
+
+  private final boolean extended;
+  private final int maxPayload;
+  private State state = State.HEADER;
+  private int flags;
+  private int type;
+  private long cookie;
+  private long offset;
+  private long length;
+  private long remaining;
+
+  RequestDecoder(boolean extended, int maxPayload) {
+    this.extended = extended;
+    this.maxPayload = maxPayload;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    switch (state) {
+      case HEADER -> decodeHeader(in, out);
+      case PAYLOAD -> {
+        if (in.readableBytes() >= length) {
+          out.add(new NbdRequest(flags, type, cookie, offset, length,
+              in.readRetainedSlice((int) length)));
+          state = State.HEADER;
+        }
+      }
+      case SKIP_PAYLOAD -> {
+        int n = (int) Math.min(remaining, in.readableBytes());
+        in.skipBytes(n);
+        remaining -= n;
+        if (remaining == 0) {
+          state = State.HEADER;
+        }
+      }
+      case AFTER_DISC -> in.skipBytes(in.readableBytes());
+    }
+  }
+
+  private void decodeHeader(ByteBuf in, List<Object> out) {
+    int size = extended ? NbdProtocol.EXTENDED_REQUEST_SIZE : NbdProtocol.REQUEST_SIZE;
+    if (in.readableBytes() < size) {
+      return;
+    }
+    int magic = in.readInt();
+    int expected = extended ? NbdProtocol.NBD_EXTENDED_REQUEST_MAGIC : NbdProtocol.NBD_REQUEST_MAGIC;
+    if (magic != expected) {
+      throw new CorruptedFrameException(
+          "bad request magic 0x" + Integer.toHexString(magic) + ", expected 0x"
+              + Integer.toHexString(expected));
+    }
+    flags = in.readUnsignedShort();
+    type = in.readUnsignedShort();
+    cookie = in.readLong();
+    offset = in.readLong();
+    length = extended ? in.readLong() : in.readUnsignedInt();
+    boolean hasPayload =
+        extended
+            ? (flags & NbdProtocol.NBD_CMD_FLAG_PAYLOAD_LEN) != 0
+            : type == NbdCommand.WRITE.code();
+    if (!hasPayload || length == 0) {
+      out.add(new NbdRequest(flags, type, cookie, offset, length, null));
+      if (type == NbdCommand.DISC.code()) {
+        state = State.AFTER_DISC;
+      }
+    } else if (length > 0 && length <= maxPayload) {
+      state = State.PAYLOAD;
+    } else if (length > 0) {
+      out.add(new NbdRequest(flags, type, cookie, offset, length, null));
+      remaining = length;
+      state = State.SKIP_PAYLOAD;
+    } else {
+      throw new CorruptedFrameException("payload length beyond 2^63: " + length);
+    }
+  }
+}

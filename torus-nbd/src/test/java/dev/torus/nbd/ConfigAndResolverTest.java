@@ -1,0 +1,78 @@
+package dev.torus.nbd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.torus.ErrorCode;
+import dev.torus.TorusException;
+import dev.torus.internal.concurrent.Futures;
+import dev.torus.volume.BlockDevice;
+import dev.torus.volume.ModelBlockDevice;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+final class ConfigAndResolverTest {
+  @Test
+  void defaultsListenOnLoopbackPort10809() {
+    NbdServerConfig d = NbdServerConfig.DEFAULT;
+
+    assertThat(d.bindAddress().getAddress().isLoopbackAddress()).isTrue();
+    assertThat(d.bindAddress().getPort()).isEqualTo(10809);
+    assertThat(d.unixSocket()).isNull();
+    assertThat(d.readOnly()).isFalse();
+    assertThat(d.maxPayload()).isEqualTo(32 << 20);
+  }
+
+  @Test
+  void rejectsValuesThatWouldBreakTheProtocol() {
+    assertThatThrownBy(() -> NbdServerConfig.builder().maxPayload(4096).build())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> NbdServerConfig.builder().maxInFlight(0).build())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> NbdServerConfig.builder().handshakeTimeout(Duration.ZERO).build())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> NbdServerConfig.builder().description("x".repeat(4097)).build())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new ExportInfo("x".repeat(4097), "", 0, 512, false, false))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void sharedDevicesAreNeverClosedByConnections() {
+    ModelBlockDevice model = new ModelBlockDevice(4096, 512);
+    ExportResolver resolver = ExportResolver.ofDevices(Map.of("m", model));
+
+    Futures.join(resolver.open("m", false)).close();
+
+    assertThat(model.isClosed()).isFalse();
+    assertThat(Futures.join(resolver.describe("m")))
+        .isEqualTo(new ExportInfo("m", "", 4096, 512, false, true));
+    assertThatThrownBy(() -> Futures.join(resolver.open("x", false)))
+        .isInstanceOfSatisfying(TorusException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
+  }
+
+  @Test
+  void theDefaultDescribeLooksTheNameUpInTheList() {
+    ExportInfo a = new ExportInfo("a", "first", 10, 512, true, false);
+    ExportResolver listOnly = new ExportResolver() {
+      @Override
+      public CompletableFuture<List<ExportInfo>> list() {
+        return CompletableFuture.completedFuture(List.of(a));
+      }
+
+      @Override
+      public CompletableFuture<BlockDevice> open(String name, boolean readOnly) {
+        throw new UnsupportedOperationException();
+      }
+    };
+
+    assertThat(Futures.join(listOnly.describe("a"))).isEqualTo(a);
+    assertThatThrownBy(() -> Futures.join(listOnly.describe("b")))
+        .isInstanceOfSatisfying(TorusException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
+  }
+}

@@ -1,0 +1,53 @@
+package dev.torus.nbd;
+
+import dev.torus.DataSize;
+import dev.torus.internal.concurrent.Futures;
+import dev.torus.metadata.embedded.EmbeddedMetadata;
+import dev.torus.storage.BlockStores;
+import dev.torus.storage.FileStoreConfig;
+import dev.torus.volume.VolumeConfig;
+import dev.torus.volume.VolumeFixture;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+
+/**
+ * The client tools against real Torus volumes: embedded metadata in SQLite and the durable file
+ * store, each test on a fresh cluster in a temporary directory. The volume service outlives the
+ * servers a test starts, as torusd's does.
+ */
+final class VolumeClientToolsIT implements NbdClientToolsContract {
+  private final List<AutoCloseable> opened = new ArrayList<>();
+
+  @Override
+  public ExportResolver exports(String name, long size) {
+    try {
+      Path dir = Files.createTempDirectory("torus-nbd-it");
+      ExecutorService io = Executors.newFixedThreadPool(4);
+      VolumeFixture f = VolumeFixture.build(65536, VolumeConfig.DEFAULT,
+          scheduler -> EmbeddedMetadata.open(dir.resolve("metadata.db"), Clock.systemUTC(), scheduler),
+          BlockStores.openFile(FileStoreConfig.of(dir.resolve("blocks"), 65536,
+              DataSize.ofBytes(4 * size)), io));
+      opened.add(io::shutdownNow);
+      opened.add(f);
+      Futures.join(f.volumes.catalog().create(name, size));
+      return ExportResolver.ofVolumes(f.volumes, false);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @AfterEach
+  void closeVolumes() throws Exception {
+    for (int i = opened.size() - 1; i >= 0; i--) {
+      opened.get(i).close();
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package dev.torus.server;
+
+import dev.torus.client.MetadataLocation;
+import dev.torus.distributor.DistributorConfig;
+import dev.torus.gc.GcConfig;
+import dev.torus.metadata.etcd.EtcdConfig;
+import dev.torus.server.options.ConnectionOptions;
+import dev.torus.server.options.DataPathOptions;
+import dev.torus.server.options.ErrorHandler;
+import dev.torus.server.options.ExitCodes;
+import dev.torus.server.options.Version;
+import dev.torus.transport.PeerAddress;
+import dev.torus.volume.VolumeConfig;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code torusd}: runs a storage node until SIGTERM or SIGINT, then stops it cleanly. */
+@Command(name = "torusd", mixinStandardHelpOptions = true, versionProvider = Version.class,
+    description = "Run a Torus storage node: store blocks on this machine and serve them to the cluster.")
+public final class TorusDaemon implements Callable<Integer> {
+  @Mixin
+  ConnectionOptions connection;
+
+  @Mixin
+  DataPathOptions dataPath;
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--data-dir", defaultValue = "torus-data", paramLabel = "DIR",
+      description = "where the node keeps its id and blocks (default: ${DEFAULT-VALUE})")
+  Path dataDir;
+
+  @Option(names = "--size", defaultValue = "1GiB", paramLabel = "SIZE|N%",
+      description = "block storage to use: a size like 100GiB, or a percentage of the data dir's file system (default: ${DEFAULT-VALUE})")
+  String size;
+
+  @Option(names = "--peer-address", required = true, paramLabel = "tcp://HOST:PORT",
+      description = "where to serve peers; 0.0.0.0 advertises the first non-loopback address")
+  String peerAddress;
+
+  @Option(names = "--auto-join", description = "add this node to the ring at start")
+  boolean autoJoin;
+
+  @Option(names = "--host", paramLabel = "HOST",
+      description = "serve /metrics and /health over HTTP on this host (off unless given)")
+  @Nullable String httpHost;
+
+  @Option(names = "--port", defaultValue = "4321", description = "HTTP port (default: ${DEFAULT-VALUE})")
+  int httpPort;
+
+
+
+
+  @Option(names = "--lease-ttl", defaultValue = "10s", converter = DurationConverter.class,
+      description = "how long locks and the node's record outlive it (default: ${DEFAULT-VALUE})")
+  Duration leaseTtl;
+
+  public static void main(String[] args) {
+    // torusctl's quieter logback.xml shares the classpath with torusd in some launches
+    System.setProperty("logback.configurationFile",
+        System.getProperty("logback.configurationFile", "torusd-logback.xml"));
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line. */
+  public static CommandLine commandLine() {
+    TorusDaemon root = new TorusDaemon();
+    CommandLine cmd = new CommandLine(root);
+    cmd.setExecutionExceptionHandler(new ErrorHandler(() -> root.connection.debug()));
+    cmd.setParameterExceptionHandler((ex, args) -> {
+      ex.getCommandLine().getErr().println("torusd: " + ex.getMessage());
+      ex.getCommandLine().usage(ex.getCommandLine().getErr());
+      return ExitCodes.USAGE;
+    });
+    return cmd;
+  }
+
+  /** The node's configuration from the parsed flags; fails with a clear message on bad values. */
+  ServerConfig config() {
+    try {
+      PeerAddress.parse(peerAddress);
+    } catch (RuntimeException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "invalid --peer-address '" + peerAddress + "': " + e.getMessage());
+    }
+    long capacity = new DataDir(dataDir).capacity(size);
+    DistributorConfig distributor = dataPath.distributor();
+    Optional<InetSocketAddress> http = Optional.ofNullable(httpHost)
+        .map(h -> new InetSocketAddress(h, httpPort));
+    return new ServerConfig(dataDir, capacity, peerAddress, autoJoin, metadata(connection),
+        distributor, VolumeConfig.DEFAULT.withLeaseTtl(leaseTtl).withOwner(VolumeConfig.ownerFor("torusd")),
+        GcConfig.DEFAULT, http, Duration.ofSeconds(5), leaseTtl);
+  }
+
+  /** The metadata location the connection options name. */
+  public static MetadataLocation metadata(ConnectionOptions connection) {
+    if (connection.etcdEndpoints().isEmpty()) {
+      return MetadataLocation.embedded(connection.metadataFile());
+    }
+    return MetadataLocation.etcd(EtcdConfig.of(String.join(",", connection.etcdEndpoints()),
+        EtcdConfig.Tls.of(connection.etcdCertFile().orElse(null), connection.etcdKeyFile().orElse(null),
+            connection.etcdCaFile().orElse(null))));
+  }
+
+
+  @Override
+  public Integer call() throws InterruptedException {
+    ServerConfig config = config();
+    CountDownLatch stopped = new CountDownLatch(1);
+    TorusServer server = TorusServer.start(config);
+    Thread hook = new Thread(() -> {
+      spec.commandLine().getErr().println("torusd: stopping");
+      server.close();
+      stopped.countDown();
+    }, "torusd-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    spec.commandLine().getOut().println("torusd " + server.id() + " serving peers at "
+        + server.address() + server.httpAddress()
+        .map(a -> ", HTTP at http://" + a.getHostString() + ":" + a.getPort()).orElse(""));
+    spec.commandLine().getOut().flush();
+    stopped.await();
+    return ExitCodes.OK;
+  }
+}
