@@ -87,6 +87,20 @@ public record PeerAddress(String scheme, String host, int port) {
     return this;
   }
 
+  /**
+   * This address, checked to be one a client can dial: port 0 means "any free port" to a server
+   * binding, and names no peer.
+   *
+   * @throws dev.torus.TorusException {@code INVALID_ARGUMENT} for port 0
+   */
+  public PeerAddress requireDialable() {
+    if (port == 0) {
+      throw TorusExceptions.invalid("peer address " + this + " has port 0, which only a server "
+          + "binds; dial the port the peer advertises");
+    }
+    return this;
+  }
+
   /** An unresolved socket address, so that making it never does a DNS lookup. */
   public InetSocketAddress toSocketAddress() {
     return InetSocketAddress.createUnresolved(host, port);

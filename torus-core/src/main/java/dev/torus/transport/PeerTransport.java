@@ -18,8 +18,9 @@ public interface PeerTransport extends AutoCloseable {
    * then closed). Connecting is lazy, so this never blocks and never fails for an unreachable peer;
    * calls do.
    *
-   * @throws dev.torus.TorusException {@code INVALID_ARGUMENT} if the address does not parse or
-   *     names a scheme this transport does not speak; {@code CLOSED} after {@link #close()}
+   * @throws dev.torus.TorusException {@code INVALID_ARGUMENT} if the address does not parse, has
+   *     port 0 or names a scheme this transport does not speak; {@code CLOSED} after {@link
+   *     #close()}
    */
   PeerClient client(PeerId id, String address);
 

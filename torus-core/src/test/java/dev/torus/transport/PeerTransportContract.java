@@ -414,6 +414,11 @@ public interface PeerTransportContract {
             assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
             assertThat(e.getMessage()).contains("no port");
           });
+      assertThatThrownBy(() -> p.clientNode.client(p.serverId, scheme + "://127.0.0.1:0"))
+          .isInstanceOfSatisfying(TorusException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+            assertThat(e.getMessage()).contains("port 0");
+          });
       assertThatThrownBy(() -> p.clientNode.client(p.serverId, "gopher://127.0.0.1:70"))
           .isInstanceOfSatisfying(TorusException.class, e -> {
             assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);

@@ -105,7 +105,7 @@ public final class LocalTransport implements PeerTransport {
 
   @Override
   public PeerClient client(PeerId id, String address) {
-    PeerAddress parsed = PeerAddress.parse(address).requireScheme(SCHEME);
+    PeerAddress parsed = PeerAddress.parse(address).requireScheme(SCHEME).requireDialable();
     checkOpen();
     return clients.compute(id, (peer, old) -> {
       if (old != null && old.address().equals(parsed)) {

@@ -87,7 +87,7 @@ public final class TcpPeerTransport implements PeerTransport {
 
   @Override
   public PeerClient client(PeerId id, String address) {
-    PeerAddress parsed = PeerAddress.parse(address).requireScheme(SCHEME);
+    PeerAddress parsed = PeerAddress.parse(address).requireScheme(SCHEME).requireDialable();
     checkOpen();
     TcpPeerClient[] replaced = new TcpPeerClient[1];
     TcpPeerClient client = clients.compute(id, (peer, old) -> {
