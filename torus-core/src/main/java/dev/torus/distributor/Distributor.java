@@ -21,7 +21,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -444,10 +443,6 @@ public final class Distributor implements BlockStore {
     return local == null ? new StoreStats(blockSize, 0, 0) : local.stats();
   }
 
-  /** Which of {@code refs} the local store holds (the rebalancer's view of this node). */
-  public CompletableFuture<BitSet> hasLocally(List<BlockRef> refs) {
-    return localService == null ? CompletableFuture.completedFuture(new BitSet()) : localService.hasBlocks(refs);
-  }
 
   /** Stops using the cluster; the local store, transport and membership stay open. */
   @Override

@@ -4,6 +4,7 @@ import static dev.torus.internal.concurrent.Futures.join;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.torus.BlockType;
 import dev.torus.DataSize;
 import dev.torus.ErrorCode;
 import dev.torus.TorusException;
@@ -106,6 +107,35 @@ final class BlockVolumeTest {
     v.close();
     assertThatThrownBy(() -> join(v.read(0, 1)))
         .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.CLOSED));
+  }
+
+  @Test
+  void aDamagedBlockIsReportedNeverReturnedAndTheRestStaysReadable() {
+    join(f.volumes.catalog().create("v", 4 * BS));
+    byte[] data = random(4 * BS, 11);
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      join(v.write(0, Unpooled.wrappedBuffer(data)));
+    }
+    // Replace one stored data block with other bytes of the right size under the same ref, as a
+    // bad disk or a confused replica would: the store is happy, the volume's map is not.
+    var damaged = join(f.store.listBlocks()).stream()
+        .filter(r -> r.type() == BlockType.DATA).findFirst().orElseThrow();
+    join(f.store.putBlock(damaged, Unpooled.wrappedBuffer(random(BS, 12))));
+    try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
+      int hits = 0;
+      for (long block = 0; block < 4; block++) {
+        var read = v.read(block * BS, BS);
+        try {
+          assertThat(bytes(join(read))).isEqualTo(Arrays.copyOfRange(data,
+              (int) block * BS, (int) (block + 1) * BS));
+        } catch (TorusException e) {
+          assertThat(e.code()).isEqualTo(ErrorCode.CORRUPTED);
+          assertThat(e.getMessage()).contains("checksum").contains("'v'");
+          hits++;
+        }
+      }
+      assertThat(hits).as("exactly the damaged block fails").isEqualTo(1);
+    }
   }
 
   @Test
