@@ -2,6 +2,7 @@ package dev.torus.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.torus.ErrorCode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,6 +84,24 @@ final class TorusClusterIT {
       Path again = dir.resolve("after-restart.out");
       Processes.torusctl(dir, meta(), "block", "dump", "data", again.toString()).ok("dump after restart");
       assertThat(sha256(again)).isEqualTo(sha256(input));
+    }
+  }
+
+  @Test
+  void aFullNodeRefusesMoreDataClearlyAndKeepsWhatItHas() throws Exception {
+    Processes.torusctl(dir, meta(), "init", "--replication", "1").ok("init");
+    try (Processes.Node node = new Processes.Node(dir.resolve("n1"), meta(), "--auto-join",
+        "--size", "8MiB").start()) {
+      Path small = randomFile("small.bin", 2_000_000, 3);
+      loadAndDumpEqual("small", small);
+      Processes.Result full = Processes.torusctl(dir, meta(), "block", "load",
+          randomFile("big.bin", 12_000_000, 4).toString(), "big");
+      assertThat(full.exit()).as(full.err()).isEqualTo(10 + ErrorCode.OUT_OF_SPACE.wire());
+      assertThat(full.err()).contains("full").doesNotContain("Exception");
+      assertThat(node.process.isAlive()).as("the node stays up").isTrue();
+      Path again = dir.resolve("small-again.out");
+      Processes.torusctl(dir, meta(), "block", "dump", "small", again.toString()).ok("dump after the full load");
+      assertThat(sha256(again)).isEqualTo(sha256(small));
     }
   }
 

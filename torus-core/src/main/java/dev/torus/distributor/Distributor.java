@@ -21,6 +21,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -326,6 +327,7 @@ public final class Distributor implements BlockStore {
     private final int need;
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private final List<String> failures = new ArrayList<>();
+    private final Set<ErrorCode> failureCodes = EnumSet.noneOf(ErrorCode.class);
     private int acked;
     private int running;
     private boolean sealed;
@@ -365,7 +367,9 @@ public final class Distributor implements BlockStore {
             done.complete(null);
           }
         } else {
-          failures.add(peer + ": " + TorusExceptions.unwrap(e).getMessage());
+          TorusException te = TorusExceptions.unwrap(e);
+          failures.add(peer + ": " + te.getMessage());
+          failureCodes.add(te.code());
           if (!done.isDone() && !spare.isEmpty()) {
             substitute = spare.remove(0);
             running++;
@@ -388,9 +392,11 @@ public final class Distributor implements BlockStore {
       data.release();
       if (!done.isDone()) {
         shortWrites.increment();
-        done.completeExceptionally(TorusExceptions.unavailable("block " + ref + " was written to "
+        // One cause everywhere (say, every node is full) is what the caller should see.
+        ErrorCode code = failureCodes.size() == 1 ? failureCodes.iterator().next() : ErrorCode.UNAVAILABLE;
+        done.completeExceptionally(new TorusException(code, "block " + ref + " was written to "
             + acked + " of " + need + " replicas" + (failures.isEmpty() ? "" : " ("
-            + String.join("; ", failures) + ")") + "; the ring has no more peers to try", null));
+            + String.join("; ", failures) + ")") + "; the ring has no more peers to try"));
       }
     }
   }
