@@ -60,10 +60,11 @@ public interface ExportResolver {
   }
 
   /**
-   * Serves every volume of {@code volumes} under its name. All connections to a volume share one
-   * open volume, opened by the first and committed and closed after the last; with {@code
-   * readOnly} volumes are opened read-only, without taking their write lock. Close the result
-   * after the server to wait for the last commits.
+   * Serves every volume of {@code volumes} under its name, and each snapshot read-only as {@code
+   * volume@snapshot}. All connections to a volume share one open volume, opened by the first and
+   * committed and closed after the last; with {@code readOnly} volumes are opened read-only,
+   * without taking their write lock. Close the result after the server to wait for the last
+   * commits.
    */
   static VolumeExports ofVolumes(VolumeService volumes, boolean readOnly) {
     return new VolumeExports(volumes, readOnly);

@@ -13,7 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves every volume of a {@link VolumeService}, export name = volume name. Made by {@link
+ * Serves every volume of a {@link VolumeService}, export name = volume name, and every snapshot
+ * read-only as {@code volume@snapshot}: a snapshot keeps its blocks from garbage collection, so it
+ * is the way to serve a consistent read-only view of a volume that is being written elsewhere. Made by {@link
  * ExportResolver#ofVolumes}; close it after the {@link NbdServer} that uses it, so that every
  * volume is committed and unlocked before the process goes.
  *
@@ -44,6 +46,14 @@ public final class VolumeExports implements ExportResolver, AutoCloseable {
 
   @Override
   public CompletableFuture<ExportInfo> describe(String name) {
+    int at = name.indexOf('@');
+    if (at > 0) {
+      String volume = name.substring(0, at);
+      String snapshot = name.substring(at + 1);
+      return volumes.catalog().get(volume)
+          .thenCompose(v -> volumes.metadata().volumes().getSnapshot(v.id(), snapshot))
+          .thenCombine(blockSize(), (snap, bs) -> new ExportInfo(name, "", snap.root().size(), bs, true, true));
+    }
     return volumes.catalog().get(name).thenCombine(blockSize(), this::info);
   }
 
@@ -64,9 +74,7 @@ public final class VolumeExports implements ExportResolver, AutoCloseable {
       if (shared == null) {
         // A volume whose last connection just ended may still be committing and unlocking.
         CompletableFuture<Void> previous = closing.getOrDefault(name, CompletableFuture.completedFuture(null));
-        CompletableFuture<BlockVolume> opening = previous.thenCompose(x -> readOnly || readOnlyRequest
-            ? volumes.openReadOnly(name)
-            : volumes.openWritable(name));
+        CompletableFuture<BlockVolume> opening = previous.thenCompose(x -> openVolume(name, readOnlyRequest));
         shared = new Shared(name, opening);
         open.put(name, shared);
         Shared s = shared;
@@ -86,6 +94,15 @@ public final class VolumeExports implements ExportResolver, AutoCloseable {
       }
       return (BlockDevice) new DeviceView(v, () -> release(s));
     });
+  }
+
+  /** {@code volume@snapshot} opens a snapshot (always read-only); a plain name, the volume. */
+  private CompletableFuture<BlockVolume> openVolume(String name, boolean readOnlyRequest) {
+    int at = name.indexOf('@');
+    if (at > 0) {
+      return volumes.openSnapshot(name.substring(0, at), name.substring(at + 1));
+    }
+    return readOnly || readOnlyRequest ? volumes.openReadOnly(name) : volumes.openWritable(name);
   }
 
   private synchronized void forget(Shared s) {
