@@ -9,6 +9,7 @@ import dev.torus.ReadLevel;
 import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
 import dev.torus.WriteLevel;
+import dev.torus.internal.buffer.Crc32c;
 import dev.torus.internal.concurrent.Futures;
 import dev.torus.ring.PeerPermutation;
 import dev.torus.storage.BlockStore;
@@ -147,11 +148,25 @@ public final class Distributor implements BlockStore {
 
   @Override
   public CompletableFuture<ByteBuf> getBlock(BlockRef ref) {
+    return read(ref, null);
+  }
+
+  /**
+   * Reads a block and accepts a copy only if it has {@code expectedCrc}: a replica that missed an
+   * in-place rewrite of an uncommitted block (it was down when the rewrite went to a substitute)
+   * holds a self-consistent but stale copy, and this read skips it for one that matches.
+   */
+  @Override
+  public CompletableFuture<ByteBuf> getBlock(BlockRef ref, int expectedCrc) {
+    return read(ref, expectedCrc);
+  }
+
+  private CompletableFuture<ByteBuf> read(BlockRef ref, @Nullable Integer expectedCrc) {
     if (closed) {
       return CompletableFuture.failedFuture(TorusExceptions.closed("distributor"));
     }
     byte[] hit = cache == null ? null : cache.getIfPresent(ref);
-    if (hit != null) {
+    if (hit != null && (expectedCrc == null || Crc32c.of(hit, 0, hit.length) == expectedCrc)) {
       cacheHits.increment();
       return CompletableFuture.completedFuture(Unpooled.wrappedBuffer(hit).asReadOnly());
     }
@@ -161,11 +176,12 @@ public final class Distributor implements BlockStore {
     } catch (TorusException e) {
       return CompletableFuture.failedFuture(e);
     }
+    Attempt attempt = new Attempt(ref, expectedCrc);
     long writesBefore = writes.get();
     CompletableFuture<ByteBuf> read = switch (config.readLevel()) {
-      case SEQ -> sequential(ref, order, 0, new ArrayList<>());
-      case BLOCK -> rounds(ref, order, 1);
-      case SPREAD -> spread(ref, order);
+      case SEQ -> sequential(attempt, order, 0);
+      case BLOCK -> rounds(attempt, order, 1);
+      case SPREAD -> spread(attempt, order);
     };
     return read.whenComplete((buf, e) -> {
       if (e != null) {
@@ -188,37 +204,86 @@ public final class Distributor implements BlockStore {
     return order;
   }
 
-  private CompletableFuture<ByteBuf> sequential(BlockRef ref, List<PeerId> order, int i, List<String> why) {
+  /** One read: the block, the checksum it must have (if known), and why each peer failed. */
+  private static final class Attempt {
+    final BlockRef ref;
+    final @Nullable Integer expectedCrc;
+    final List<String> why = new ArrayList<>();
+    final Set<ErrorCode> codes = EnumSet.noneOf(ErrorCode.class);
+
+    Attempt(BlockRef ref, @Nullable Integer expectedCrc) {
+      this.ref = ref;
+      this.expectedCrc = expectedCrc;
+    }
+
+    /** Reads from one peer, turning a copy with the wrong checksum into a CORRUPTED failure. */
+    CompletableFuture<ByteBuf> from(PeerService service) {
+      return service.getBlock(ref).thenApply(buf -> {
+        if (expectedCrc != null && Crc32c.of(buf) != expectedCrc) {
+          buf.release();
+          throw TorusExceptions.corrupted("stale or damaged copy");
+        }
+        return buf;
+      });
+    }
+
+    synchronized void failed(PeerId peer, Throwable e) {
+      TorusException te = TorusExceptions.unwrap(e);
+      codes.add(te.code());
+      why.add(peer + (te.code() == ErrorCode.NOT_FOUND ? ": not found" : ": " + te.getMessage()));
+    }
+
+    /**
+     * The failure once every candidate failed: missing everywhere is NOT_FOUND; damaged or stale
+     * where present is CORRUPTED; anything else (a peer could not be asked) is UNAVAILABLE.
+     */
+    synchronized TorusException exhausted(boolean peersExisted) {
+      String tried = peersExisted ? "tried " + String.join(", ", why) : "no peers in the ring";
+      if (codes.size() == 1 && codes.contains(ErrorCode.NOT_FOUND)) {
+        return new TorusException(ErrorCode.NOT_FOUND, "block " + ref + " does not exist (" + tried + ")");
+      }
+      if (codes.contains(ErrorCode.CORRUPTED)
+          && EnumSet.of(ErrorCode.CORRUPTED, ErrorCode.NOT_FOUND).containsAll(codes)) {
+        return TorusExceptions.corrupted("no replica of block " + ref + " holds the expected bytes ("
+            + tried + ")");
+      }
+      return TorusExceptions.unavailable("block " + ref + " is unavailable: " + tried, null);
+    }
+
+    synchronized void reset() {
+      why.clear();
+      codes.clear();
+    }
+  }
+
+  private CompletableFuture<ByteBuf> sequential(Attempt attempt, List<PeerId> order, int i) {
     if (i >= order.size()) {
-      boolean allMissing = why.stream().allMatch(w -> w.endsWith(": not found"));
-      String tried = order.isEmpty() ? "no peers in the ring" : "tried " + String.join(", ", why);
-      return CompletableFuture.failedFuture(allMissing && !why.isEmpty()
-          ? new TorusException(ErrorCode.NOT_FOUND, "block " + ref + " does not exist (" + tried + ")")
-          : TorusExceptions.unavailable("block " + ref + " is unavailable: " + tried, null));
+      return CompletableFuture.failedFuture(attempt.exhausted(!order.isEmpty()));
     }
     PeerId peer = order.get(i);
-    return call(() -> service(peer).getBlock(ref)).handle((buf, e) -> {
+    return call(() -> attempt.from(service(peer))).handle((buf, e) -> {
       if (e == null) {
         return CompletableFuture.completedFuture(buf);
       }
-      TorusException te = TorusExceptions.unwrap(e);
-      why.add(peer + (te.code() == ErrorCode.NOT_FOUND ? ": not found" : ": " + te.getMessage()));
-      return sequential(ref, order, i + 1, why);
+      attempt.failed(peer, e);
+      return sequential(attempt, order, i + 1);
     }).thenCompose(f -> f);
   }
 
-  private CompletableFuture<ByteBuf> rounds(BlockRef ref, List<PeerId> order, int round) {
-    return sequential(ref, order, 0, new ArrayList<>()).handle((buf, e) -> {
+  private CompletableFuture<ByteBuf> rounds(Attempt attempt, List<PeerId> order, int round) {
+    return sequential(attempt, order, 0).handle((buf, e) -> {
       if (e == null) {
         return CompletableFuture.completedFuture(buf);
       }
       TorusException te = TorusExceptions.unwrap(e);
-      if (te.code() == ErrorCode.NOT_FOUND || round >= config.readRounds()) {
+      if (te.code() == ErrorCode.NOT_FOUND || te.code() == ErrorCode.CORRUPTED
+          || round >= config.readRounds()) {
         return CompletableFuture.<ByteBuf>failedFuture(te);
       }
+      attempt.reset();
       long pause = config.roundBackoff().toMillis() << (round - 1);
       CompletableFuture<ByteBuf> next = new CompletableFuture<>();
-      scheduler.schedule(() -> rounds(ref, order, round + 1).whenComplete((b, x) -> {
+      scheduler.schedule(() -> rounds(attempt, order, round + 1).whenComplete((b, x) -> {
         if (x == null) {
           next.complete(b);
         } else {
@@ -229,30 +294,31 @@ public final class Distributor implements BlockStore {
     }).thenCompose(f -> f);
   }
 
-  /** Every owner at once, first answer wins; then the others in order. */
-  private CompletableFuture<ByteBuf> spread(BlockRef ref, List<PeerId> order) {
-    PeerPermutation perm = membership.ring().peersFor(ref);
-    List<PeerId> owners = perm.owners();
+  /** Every owner at once, first good answer wins; then the others in order. */
+  private CompletableFuture<ByteBuf> spread(Attempt attempt, List<PeerId> order) {
+    List<PeerId> owners = membership.ring().peersFor(attempt.ref).owners();
     CompletableFuture<ByteBuf> first = new CompletableFuture<>();
     AtomicLong failures = new AtomicLong();
     for (PeerId peer : owners) {
-      call(() -> service(peer).getBlock(ref)).whenComplete((buf, e) -> {
+      call(() -> attempt.from(service(peer))).whenComplete((buf, e) -> {
         if (e == null) {
           if (!first.complete(buf)) {
             buf.release(); // a faster owner already answered
           }
-        } else if (failures.incrementAndGet() == owners.size()) {
-          first.completeExceptionally(e);
+        } else {
+          attempt.failed(peer, e);
+          if (failures.incrementAndGet() == owners.size()) {
+            first.completeExceptionally(e);
+          }
         }
       });
     }
     if (owners.isEmpty()) {
-      first.completeExceptionally(TorusExceptions.unavailable("no owners for block " + ref, null));
+      first.completeExceptionally(TorusExceptions.unavailable("no owners for block " + attempt.ref, null));
     }
     return first.handle((buf, e) -> e == null
         ? CompletableFuture.completedFuture(buf)
-        : sequential(ref, order.stream().filter(p -> !owners.contains(p)).toList(), 0,
-            new ArrayList<>(List.of("every owner: " + TorusExceptions.unwrap(e).getMessage()))))
+        : sequential(attempt, order.stream().filter(p -> !owners.contains(p)).toList(), 0))
         .thenCompose(f -> f);
   }
 

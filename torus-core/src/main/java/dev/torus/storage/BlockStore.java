@@ -1,6 +1,8 @@
 package dev.torus.storage;
 
 import dev.torus.BlockRef;
+import dev.torus.TorusExceptions;
+import dev.torus.internal.buffer.Crc32c;
 import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -27,6 +29,22 @@ public interface BlockStore extends AutoCloseable {
 
   /** Reads a block; the result has exactly {@link #blockSize()} readable bytes. */
   CompletableFuture<ByteBuf> getBlock(BlockRef ref);
+
+  /**
+   * Reads a block whose CRC-32C the caller knows (from the map entry that points at it) and
+   * fails with {@code CORRUPTED} rather than return other bytes. A replicated store checks every
+   * copy it reads this way and moves on to the next replica when one is damaged or stale.
+   */
+  default CompletableFuture<ByteBuf> getBlock(BlockRef ref, int expectedCrc) {
+    return getBlock(ref).thenApply(buf -> {
+      if (Crc32c.of(buf) != expectedCrc) {
+        buf.release();
+        throw TorusExceptions.corrupted("block " + ref + " does not match the checksum it was"
+            + " written with");
+      }
+      return buf;
+    });
+  }
 
   /**
    * Stores a block, replacing any block with the same ref. {@code data} must have exactly {@link

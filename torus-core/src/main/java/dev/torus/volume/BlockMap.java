@@ -55,12 +55,8 @@ final class BlockMap {
 
   /** The page behind {@code pointer}, checked against its CRC and expected level. */
   CompletableFuture<MapPage> load(BlockPointer pointer, int level) {
-    return cache.get(pointer.ref(), (ref, executor) -> store.getBlock(ref).thenApply(buf -> {
+    return cache.get(pointer.ref(), (ref, executor) -> store.getBlock(ref, pointer.crc()).thenApply(buf -> {
       try {
-        if (Crc32c.of(buf) != pointer.crc()) {
-          throw TorusExceptions.corrupted(
-              "map page " + ref + " does not match the checksum its parent recorded");
-        }
         byte[] image = new byte[buf.readableBytes()];
         buf.getBytes(buf.readerIndex(), image);
         return MapPage.parse(image, ref, level);

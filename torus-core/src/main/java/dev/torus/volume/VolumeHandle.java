@@ -186,13 +186,14 @@ final class VolumeHandle implements BlockVolume {
 
   /** Reads a data block and checks it against the checksum its map entry recorded. */
   CompletableFuture<ByteBuf> fetch(long index, BlockPointer ptr) {
-    return store.getBlock(ptr.ref()).thenApply(buf -> {
-      if (Crc32c.of(buf) != ptr.crc()) {
-        buf.release();
-        throw TorusExceptions.corrupted("block " + index + " of volume '" + info.name() + "' ("
-            + ptr.ref() + ") does not match the checksum in the volume's map");
+    return store.getBlock(ptr.ref(), ptr.crc()).exceptionally(e -> {
+      TorusException te = TorusExceptions.unwrap(e);
+      if (te.code() == ErrorCode.CORRUPTED) {
+        throw new TorusException(ErrorCode.CORRUPTED, "block " + index + " of volume '"
+            + info.name() + "' does not match the checksum in the volume's map: "
+            + te.getMessage(), te);
       }
-      return buf;
+      throw te;
     });
   }
 
