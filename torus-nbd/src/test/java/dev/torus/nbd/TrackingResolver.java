@@ -2,8 +2,6 @@ package dev.torus.nbd;
 
 import dev.torus.TorusException;
 import dev.torus.volume.BlockDevice;
-import dev.torus.volume.Extent;
-import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -61,67 +59,10 @@ final class TrackingResolver implements ExportResolver {
     }
     return later(delegate.open(name, readOnly).thenApply(d -> {
       opened.incrementAndGet();
-      return new Counted(d);
+      return (BlockDevice) new DeviceView(d, () -> { // counts close() and passes it on
+        closed.incrementAndGet();
+        d.close();
+      });
     }));
-  }
-
-  /** Counts close() and passes everything else through. */
-  private final class Counted implements BlockDevice {
-    private final BlockDevice d;
-
-    Counted(BlockDevice d) {
-      this.d = d;
-    }
-
-    @Override
-    public long size() {
-      return d.size();
-    }
-
-    @Override
-    public int blockSize() {
-      return d.blockSize();
-    }
-
-    @Override
-    public boolean readOnly() {
-      return d.readOnly();
-    }
-
-    @Override
-    public CompletableFuture<ByteBuf> read(long offset, int length) {
-      return d.read(offset, length);
-    }
-
-    @Override
-    public CompletableFuture<Void> write(long offset, ByteBuf data) {
-      return d.write(offset, data);
-    }
-
-    @Override
-    public CompletableFuture<Void> flush() {
-      return d.flush();
-    }
-
-    @Override
-    public CompletableFuture<Void> trim(long offset, long length) {
-      return d.trim(offset, length);
-    }
-
-    @Override
-    public CompletableFuture<Void> writeZeroes(long offset, long length) {
-      return d.writeZeroes(offset, length);
-    }
-
-    @Override
-    public CompletableFuture<List<Extent>> allocation(long offset, long length) {
-      return d.allocation(offset, length);
-    }
-
-    @Override
-    public void close() {
-      closed.incrementAndGet();
-      d.close();
-    }
   }
 }
