@@ -61,8 +61,8 @@ final class EtcdKvStore implements KvStore {
    *
    * Mapping: a Txn is one etcd Txn with the same compares and ops. Prefixes end with '/', and
    * GetPrefix/DeletePrefix use exactly [prefix, prefix with '/' replaced by '0'), so deleting
-   * volumes/02/ never touches volumes/020/. Keys are UTF-8 on the wire. jetcd 0.8.7 cannot express
-   * a LEASE compare, so one fails with NOT_SUPPORTED. Errors map through EtcdErrors.
+   * volumes/02/ never touches volumes/020/. Keys are UTF-8 on the wire. Errors map through
+   * EtcdErrors.
    */
   private static final int MAX_RESPONSE_BYTES = 64 << 20;
   /**
@@ -290,8 +290,6 @@ final class EtcdKvStore implements KvStore {
       case CREATE_REVISION -> CmpTarget.createRevision(c.number());
       case MOD_REVISION -> CmpTarget.modRevision(c.number());
       case VALUE -> CmpTarget.value(ByteSequence.from(c.value()));
-      case LEASE -> throw TorusExceptions.notSupported(
-          "etcd transactions through jetcd 0.8.7 cannot compare a key's lease (" + c.key() + ")");
     };
     return new Cmp(bytes(c.key()), op, target);
   }

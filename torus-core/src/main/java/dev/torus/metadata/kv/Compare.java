@@ -6,7 +6,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One condition of a {@link Txn}, with etcd's semantics: a missing key has version, create and mod
- * revision 0, lease 0 and no value (so a value comparison on a missing key is false).
+ * revision 0 and no value (so a value comparison on a missing key is false).
  */
 public record Compare(String key, Target target, Op op, long number, byte @Nullable [] value) {
   /** What of the key is compared. */
@@ -14,7 +14,6 @@ public record Compare(String key, Target target, Op op, long number, byte @Nulla
     VERSION,
     CREATE_REVISION,
     MOD_REVISION,
-    LEASE,
     VALUE
   }
 
@@ -68,7 +67,6 @@ public record Compare(String key, Target target, Op op, long number, byte @Nulla
       case VERSION -> kv == null ? 0 : kv.version();
       case CREATE_REVISION -> kv == null ? 0 : kv.createRevision();
       case MOD_REVISION -> kv == null ? 0 : kv.modRevision();
-      case LEASE -> kv == null ? 0 : kv.lease();
       case VALUE -> throw new AssertionError();
     };
     return apply(Long.compare(actual, number));
