@@ -70,9 +70,12 @@ public final class VolumeCatalog {
     return metadata.volumes().get(name);
   }
 
-  /** Every volume, sorted by name. */
+  /**
+   * Every volume, sorted by name. Fails with {@code NOT_INITIALIZED} before {@code torusctl init},
+   * so that a wrong address or an empty store does not pass for a cluster without volumes.
+   */
   public CompletableFuture<List<VolumeInfo>> list() {
-    return metadata.volumes().list();
+    return metadata.global().thenCompose(g -> metadata.volumes().list());
   }
 
   /**
