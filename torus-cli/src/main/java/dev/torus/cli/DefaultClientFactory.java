@@ -1,10 +1,10 @@
 package dev.torus.cli;
 
+import dev.torus.client.MetadataLocation;
 import dev.torus.client.Torus;
 import dev.torus.client.TorusClient;
 import dev.torus.internal.concurrent.Threads;
 import dev.torus.metadata.MetadataService;
-import dev.torus.server.TorusDaemon;
 import dev.torus.server.options.ConnectionOptions;
 import dev.torus.server.options.DataPathOptions;
 import dev.torus.volume.VolumeCatalog;
@@ -13,14 +13,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.jspecify.annotations.Nullable;
 
-/** Opens the metadata service the options name: etcd with {@code -C}, else the embedded store. */
+/** Opens the metadata service the connection options name: etcd, or the embedded store. */
 final class DefaultClientFactory implements ClientFactory {
   @Override
   public CliSession open(ConnectionOptions options, DataPathOptions dataPath) {
-    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, Threads.daemon("torusctl"));
+    MetadataLocation location = options.location();
+    ScheduledExecutorService scheduler =
+        Executors.newScheduledThreadPool(1, Threads.daemon("torusctl"));
     MetadataService metadata;
     try {
-      metadata = Torus.openMetadata(TorusDaemon.metadata(options), scheduler);
+      metadata = Torus.openMetadata(location, scheduler);
     } catch (RuntimeException e) {
       scheduler.shutdownNow();
       throw e;
@@ -44,7 +46,7 @@ final class DefaultClientFactory implements ClientFactory {
       @Override
       public synchronized TorusClient cluster() {
         if (cluster == null) {
-          cluster = Torus.connect(TorusDaemon.metadata(options), dataPath.distributor(), volumes);
+          cluster = Torus.connect(location, dataPath.distributor(), volumes);
         }
         return cluster;
       }

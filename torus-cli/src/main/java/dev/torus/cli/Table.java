@@ -1,5 +1,6 @@
 package dev.torus.cli;
 
+import dev.torus.server.options.Json;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,31 +71,12 @@ public final class Table {
     for (int r = 0; r < rows.size(); r++) {
       StringBuilder sb = new StringBuilder("  {");
       for (int i = 0; i < header.size(); i++) {
-        sb.append(i == 0 ? "" : ", ").append(json(header.get(i).toLowerCase(Locale.ROOT)))
-            .append(": ").append(json(rows.get(r).get(i)));
+        sb.append(i == 0 ? "" : ", ").append(Json.quote(header.get(i).toLowerCase(Locale.ROOT)))
+            .append(": ").append(Json.quote(rows.get(r).get(i)));
       }
       out.println(sb.append(r == rows.size() - 1 ? "}" : "},"));
     }
     out.println("]");
-  }
-
-  private static String json(String s) {
-    StringBuilder sb = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        default -> {
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    return sb.append('"').toString();
   }
 
   /** How listings are printed. */

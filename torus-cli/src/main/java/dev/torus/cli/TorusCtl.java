@@ -6,6 +6,7 @@ import dev.torus.server.options.ExitCodes;
 import dev.torus.server.options.Version;
 import dev.torus.server.options.ErrorHandler;
 import dev.torus.cli.ctl.BlockCommand;
+import dev.torus.cli.ctl.ConfigCommand;
 import dev.torus.cli.ctl.InitCommand;
 import dev.torus.cli.ctl.PeerCommand;
 import dev.torus.cli.ctl.RingCommand;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "torusctl", mixinStandardHelpOptions = true, versionProvider = Version.class,
     description = "Administer a Torus cluster: initialise it, manage volumes, snapshots, peers and the ring.",
     subcommands = {InitCommand.class, VolumeCommand.class, BlockCommand.class, PeerCommand.class,
-        RingCommand.class, CommandLine.HelpCommand.class})
+        RingCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
 public final class TorusCtl implements Callable<Integer> {
   @Mixin
   ConnectionOptions connection;
@@ -61,6 +62,11 @@ public final class TorusCtl implements Callable<Integer> {
       return ExitCodes.USAGE;
     });
     return cmd;
+  }
+
+  /** This invocation's connection options. */
+  public ConnectionOptions connection() {
+    return connection;
   }
 
   /** Opens a session with this invocation's connection options. */

@@ -4,10 +4,15 @@ import dev.torus.server.options.ExitCodes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.torus.ErrorCode;
+import dev.torus.server.options.ConfigFile;
+import dev.torus.server.options.ConnectionProfile;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 final class TorusCtlTest {
@@ -102,5 +107,46 @@ final class TorusCtlTest {
     assertThat(run("block", "snapshot", "delete", "v@monday")).isZero();
     assertThat(run("block", "snapshot", "delete", "v@monday")).isEqualTo(ExitCodes.of(ErrorCode.NOT_FOUND));
     assertThat(run("block", "snapshot", "restore", "nope@x")).isEqualTo(ExitCodes.of(ErrorCode.NOT_FOUND));
+  }
+
+  @Test
+  void configWritesUpdatesAndShowsProfiles(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("torus/config.json");
+    String config = "--config=" + file;
+    assertThat(run(config, "config", "--view")).isEqualTo(ExitCodes.of(ErrorCode.NOT_FOUND));
+    assertThat(err).contains(file + " does not exist");
+    assertThat(run(config, "config")).isEqualTo(ExitCodes.USAGE);
+    assertThat(err.lines().findFirst())
+        .hasValueSatisfying(l -> assertThat(l).contains("nothing to save"));
+    assertThat(Files.exists(file)).isFalse();
+
+    assertThat(run(config, "config", "-C", "10.0.0.1:2379,10.0.0.2:2379")).isZero();
+    assertThat(out)
+        .contains("Saved profile 'default' in " + file + ": etcd 10.0.0.1:2379,10.0.0.2:2379");
+    assertThat(run("config", config, "--profile", "laptop", "--metadata", "rel/meta.db")).isZero();
+    assertThat(run(config, "config", "--view")).isZero();
+    assertThat(out).isEqualTo(Files.readString(file))
+        .contains("\"etcd\": \"10.0.0.1:2379,10.0.0.2:2379\"")
+        .contains("\"metadata\": \"" + Path.of("rel/meta.db").toAbsolutePath() + "\"");
+
+    Path cert = Files.writeString(dir.resolve("c.pem"), "c");
+    assertThat(run(config, "config", "--etcd-cert-file", cert.toString()))
+        .as("TLS files go together")
+        .isEqualTo(ExitCodes.of(ErrorCode.INVALID_ARGUMENT));
+    assertThat(err).contains("missing: key, CA");
+    assertThat(run(config, "config", "-C", "no-port"))
+        .isEqualTo(ExitCodes.of(ErrorCode.INVALID_ARGUMENT));
+    assertThat(err).contains("bad etcd endpoint 'no-port'");
+    assertThat(ConfigFile.read(file).profile("default")).as("a refused update changes nothing")
+        .contains(new ConnectionProfile("10.0.0.1:2379,10.0.0.2:2379", null, null, null, null));
+
+    assertThat(run(config, "config", "--profile", "laptop", "-C", "127.0.0.1:2379")).isZero();
+    assertThat(ConfigFile.read(file).profile("laptop")).as("-C replaces the embedded file")
+        .contains(new ConnectionProfile("127.0.0.1:2379", null, null, null, null));
+
+    Files.writeString(file, "{\"etcd_config\": {\"default\": {\"etcd\": \"a:1\"}}, }");
+    assertThat(run(config, "config", "--view")).isEqualTo(ExitCodes.of(ErrorCode.INVALID_ARGUMENT));
+    assertThat(err.strip()).isEqualTo("torusctl: " + file
+        + ":1:47: malformed JSON: expected a member name in double quotes");
   }
 }

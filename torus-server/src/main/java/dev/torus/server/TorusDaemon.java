@@ -1,9 +1,7 @@
 package dev.torus.server;
 
-import dev.torus.client.MetadataLocation;
 import dev.torus.distributor.DistributorConfig;
 import dev.torus.gc.GcConfig;
-import dev.torus.metadata.etcd.EtcdConfig;
 import dev.torus.server.options.ConnectionOptions;
 import dev.torus.server.options.DataPathOptions;
 import dev.torus.server.options.ErrorHandler;
@@ -111,21 +109,10 @@ public final class TorusDaemon implements Callable<Integer> {
     DistributorConfig distributor = dataPath.distributor();
     Optional<InetSocketAddress> http = Optional.ofNullable(httpHost)
         .map(h -> new InetSocketAddress(h, httpPort));
-    return new ServerConfig(dataDir, capacity, peerAddress, autoJoin, metadata(connection),
+    return new ServerConfig(dataDir, capacity, peerAddress, autoJoin, connection.location(),
         distributor, VolumeConfig.DEFAULT.withLeaseTtl(leaseTtl).withOwner(VolumeConfig.ownerFor("torusd")),
         GcConfig.DEFAULT, http, Duration.ofSeconds(5), leaseTtl);
   }
-
-  /** The metadata location the connection options name. */
-  public static MetadataLocation metadata(ConnectionOptions connection) {
-    if (connection.etcdEndpoints().isEmpty()) {
-      return MetadataLocation.embedded(connection.metadataFile());
-    }
-    return MetadataLocation.etcd(EtcdConfig.of(String.join(",", connection.etcdEndpoints()),
-        EtcdConfig.Tls.of(connection.etcdCertFile().orElse(null), connection.etcdKeyFile().orElse(null),
-            connection.etcdCaFile().orElse(null))));
-  }
-
 
   @Override
   public Integer call() throws InterruptedException {
