@@ -11,6 +11,7 @@ import dev.torus.cli.ctl.InitCommand;
 import dev.torus.cli.ctl.PeerCommand;
 import dev.torus.cli.ctl.RingCommand;
 import dev.torus.cli.ctl.VolumeCommand;
+import dev.torus.cli.ctl.WipeCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "torusctl", mixinStandardHelpOptions = true, versionProvider = Version.class,
     description = "Administer a Torus cluster: initialise it, manage volumes, snapshots, peers and the ring.",
     subcommands = {InitCommand.class, VolumeCommand.class, BlockCommand.class, PeerCommand.class,
-        RingCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
+        RingCommand.class, ConfigCommand.class, WipeCommand.class, CommandLine.HelpCommand.class})
 public final class TorusCtl implements Callable<Integer> {
   @Mixin
   ConnectionOptions connection;

@@ -110,6 +110,23 @@ final class TorusCtlTest {
   }
 
   @Test
+  void wipeNeedsConfirmationAndThenDeletesEverything() {
+    run("init");
+    run("volume", "create-block", "v", "1GiB");
+    assertThat(run("wipe")).isEqualTo(ExitCodes.USAGE);
+    assertThat(err.lines().findFirst()).hasValue(
+        "torusctl: wipe deletes all Torus metadata; confirm with --yes-i-am-sure");
+    assertThat(run("volume", "list")).isZero();
+    assertThat(out).as("nothing was wiped").contains("v");
+    assertThat(run("wipe", "--yes-i-am-sure")).isZero();
+    assertThat(out).contains("Wiped all Torus metadata at ").contains("torusctl init");
+    assertThat(run("volume", "list")).isEqualTo(ExitCodes.of(ErrorCode.NOT_INITIALIZED));
+    assertThat(run("init")).as("a wiped cluster can start again").isZero();
+    assertThat(run("volume", "list")).isZero();
+    assertThat(out.lines()).hasSize(1);
+  }
+
+  @Test
   void configWritesUpdatesAndShowsProfiles(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("torus/config.json");
     String config = "--config=" + file;
