@@ -31,8 +31,13 @@ final class Processes {
   /** The result of a finished command. */
   record Result(int exit, String out, String err) {
     Result ok(String what) {
-      if (exit != 0) {
-        throw new AssertionError(what + " exited " + exit + "\nstdout: " + out + "\nstderr: " + err);
+      return exits(0, what);
+    }
+
+    Result exits(int expected, String what) {
+      if (exit != expected) {
+        throw new AssertionError(what + " exited " + exit + ", not " + expected + "\nstdout: " + out
+            + "\nstderr: " + err);
       }
       return this;
     }

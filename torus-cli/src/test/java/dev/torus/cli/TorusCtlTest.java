@@ -6,14 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.torus.ErrorCode;
 import dev.torus.server.options.ConfigFile;
 import dev.torus.server.options.ConnectionProfile;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 final class TorusCtlTest {
   final MemorySessions sessions = new MemorySessions();
@@ -26,15 +23,10 @@ final class TorusCtlTest {
   }
 
   int run(String... args) {
-    CommandLine cmd = TorusCtl.commandLine(sessions);
-    StringWriter o = new StringWriter();
-    StringWriter e = new StringWriter();
-    cmd.setOut(new PrintWriter(o));
-    cmd.setErr(new PrintWriter(e));
-    int code = cmd.execute(args);
-    out = o.toString();
-    err = e.toString();
-    return code;
+    Processes.Result r = InProcess.torusctl(sessions, args);
+    out = r.out();
+    err = r.err();
+    return r.exit();
   }
 
   @Test
