@@ -1,10 +1,9 @@
 package dev.torus.cli;
 
+import dev.torus.server.options.CommandLines;
 import dev.torus.server.options.ConnectionOptions;
 import dev.torus.server.options.DataPathOptions;
-import dev.torus.server.options.ExitCodes;
 import dev.torus.server.options.Version;
-import dev.torus.server.options.ErrorHandler;
 import dev.torus.cli.ctl.BlockCommand;
 import dev.torus.cli.ctl.ConfigCommand;
 import dev.torus.cli.ctl.InitCommand;
@@ -12,27 +11,22 @@ import dev.torus.cli.ctl.PeerCommand;
 import dev.torus.cli.ctl.RingCommand;
 import dev.torus.cli.ctl.VolumeCommand;
 import dev.torus.cli.ctl.WipeCommand;
-import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 /** {@code torusctl}: administers a Torus cluster. Only {@link #main} exits the process. */
 @Command(name = "torusctl", mixinStandardHelpOptions = true, versionProvider = Version.class,
     description = "Administer a Torus cluster: initialise it, manage volumes, snapshots, peers and the ring.",
     subcommands = {InitCommand.class, VolumeCommand.class, BlockCommand.class, PeerCommand.class,
         RingCommand.class, ConfigCommand.class, WipeCommand.class, CommandLine.HelpCommand.class})
-public final class TorusCtl implements Callable<Integer> {
+public final class TorusCtl {
   @Mixin
   ConnectionOptions connection;
 
   @Mixin
   DataPathOptions dataPath;
 
-  @Spec
-  CommandSpec spec;
 
   private final ClientFactory factory;
 
@@ -54,15 +48,7 @@ public final class TorusCtl implements Callable<Integer> {
     TorusCtl root = new TorusCtl(factory);
     CommandLine cmd = new CommandLine(root);
     cmd.addSubcommand("list-peers", new PeerCommand.ListPeers()); // the original's spelling
-    cmd.setCaseInsensitiveEnumValuesAllowed(true);
-    cmd.setAllowSubcommandsAsOptionParameters(true); // --read-level block is not the block command
-    cmd.setExecutionExceptionHandler(new ErrorHandler(() -> root.connection.debug()));
-    cmd.setParameterExceptionHandler((ex, args) -> {
-      ex.getCommandLine().getErr().println("torusctl: " + ex.getMessage());
-      ex.getCommandLine().usage(ex.getCommandLine().getErr());
-      return ExitCodes.USAGE;
-    });
-    return cmd;
+    return CommandLines.configure(cmd, "torusctl", () -> root.connection.debug());
   }
 
   /** This invocation's connection options. */
@@ -75,10 +61,4 @@ public final class TorusCtl implements Callable<Integer> {
     return factory.open(connection, dataPath);
   }
 
-  @Override
-  public Integer call() {
-    spec.commandLine().getErr().println("torusctl: missing command");
-    spec.commandLine().usage(spec.commandLine().getErr());
-    return ExitCodes.USAGE;
-  }
 }

@@ -2,9 +2,9 @@ package dev.torus.server;
 
 import dev.torus.distributor.DistributorConfig;
 import dev.torus.gc.GcConfig;
+import dev.torus.server.options.CommandLines;
 import dev.torus.server.options.ConnectionOptions;
 import dev.torus.server.options.DataPathOptions;
-import dev.torus.server.options.ErrorHandler;
 import dev.torus.nbd.ExportResolver;
 import dev.torus.nbd.NbdServer;
 import dev.torus.nbd.NbdServerConfig;
@@ -87,14 +87,7 @@ public final class TorusDaemon implements Callable<Integer> {
   /** The configured command line. */
   public static CommandLine commandLine() {
     TorusDaemon root = new TorusDaemon();
-    CommandLine cmd = new CommandLine(root);
-    cmd.setExecutionExceptionHandler(new ErrorHandler(() -> root.connection.debug()));
-    cmd.setParameterExceptionHandler((ex, args) -> {
-      ex.getCommandLine().getErr().println("torusd: " + ex.getMessage());
-      ex.getCommandLine().usage(ex.getCommandLine().getErr());
-      return ExitCodes.USAGE;
-    });
-    return cmd;
+    return CommandLines.configure(new CommandLine(root), "torusd", () -> root.connection.debug());
   }
 
   /** The node's configuration from the parsed flags; fails with a clear message on bad values. */

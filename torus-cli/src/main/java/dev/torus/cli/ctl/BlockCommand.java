@@ -30,45 +30,14 @@ import picocli.CommandLine.Parameters;
 
 /** {@code torusctl block ...}: snapshots and clones of block volumes. */
 @Command(name = "block", description = "Block volume snapshots, clones, dumps and loads.",
-    subcommands = {BlockCommand.Create.class, BlockCommand.Snapshot.class, BlockCommand.Clone.class,
+    subcommands = {VolumeCommand.Create.class, BlockCommand.Snapshot.class, BlockCommand.Clone.class,
         BlockCommand.Dump.class, BlockCommand.Load.class, CommandLine.HelpCommand.class})
-public final class BlockCommand extends CtlCommand implements Callable<Integer> {
-  @Override
-  public Integer call() {
-    spec.commandLine().usage(spec.commandLine().getErr());
-    return 2;
-  }
-
-  /** {@code block create NAME SIZE}: the original's spelling of volume create-block. */
-  @Command(name = "create", description = "Create a thin block volume (same as 'volume create-block').")
-  public static final class Create extends CtlCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NAME")
-    String name;
-
-    @Parameters(index = "1", paramLabel = "SIZE", converter = SizeConverter.class)
-    DataSize size;
-
-    @Override
-    public Integer call() {
-      try (CliSession s = open()) {
-        VolumeInfo v = join(s.catalog().create(name, size.bytes()));
-        out().println("Created volume " + v.name() + " (" + DataSize.ofBytes(v.size()) + ")");
-        return 0;
-      }
-    }
-  }
-
+public final class BlockCommand {
   /** {@code block snapshot create|list|delete|restore}. */
   @Command(name = "snapshot", description = "Create, list, delete and restore snapshots.",
       subcommands = {SnapshotCreate.class, SnapshotList.class, SnapshotDelete.class,
           SnapshotRestore.class, CommandLine.HelpCommand.class})
-  public static final class Snapshot extends CtlCommand implements Callable<Integer> {
-    @Override
-    public Integer call() {
-      spec.commandLine().usage(spec.commandLine().getErr());
-      return 2;
-    }
-  }
+  public static final class Snapshot {}
 
   /** {@code block snapshot create VOLUME@SNAPSHOT}. */
   @Command(name = "create", description = "Snapshot a volume's last committed state.")

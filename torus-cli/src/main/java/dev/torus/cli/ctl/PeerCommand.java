@@ -30,13 +30,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "peer", description = "List storage nodes and add them to or remove them from the ring.",
     subcommands = {PeerCommand.ListPeers.class, PeerCommand.Add.class, PeerCommand.Remove.class,
         CommandLine.HelpCommand.class})
-public final class PeerCommand extends CtlCommand implements Callable<Integer> {
-  @Override
-  public Integer call() {
-    spec.commandLine().usage(spec.commandLine().getErr());
-    return 2;
-  }
-
+public final class PeerCommand {
   /** {@code list-peers} / {@code peer list}. */
   @Command(name = "list", aliases = "ls", description = "List storage nodes: address, size, usage, ring membership.")
   public static final class ListPeers extends CtlCommand implements Callable<Integer> {

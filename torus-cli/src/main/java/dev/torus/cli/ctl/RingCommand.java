@@ -13,13 +13,7 @@ import picocli.CommandLine.Parameters;
 /** {@code torusctl ring ...}: the placement ring. */
 @Command(name = "ring", description = "Show and change the placement ring.",
     subcommands = {RingCommand.Get.class, RingCommand.SetReplication.class, CommandLine.HelpCommand.class})
-public final class RingCommand extends CtlCommand implements Callable<Integer> {
-  @Override
-  public Integer call() {
-    spec.commandLine().usage(spec.commandLine().getErr());
-    return 2;
-  }
-
+public final class RingCommand {
   /** {@code ring get}. */
   @Command(name = "get", description = "Print the current ring: type, version, replication, peers.")
   public static final class Get extends CtlCommand implements Callable<Integer> {

@@ -21,13 +21,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "volume", description = "Manage volumes.",
     subcommands = {VolumeCommand.Create.class, VolumeCommand.ListVolumes.class,
         VolumeCommand.Delete.class, VolumeCommand.Resize.class, CommandLine.HelpCommand.class})
-public final class VolumeCommand extends CtlCommand implements Callable<Integer> {
-  @Override
-  public Integer call() {
-    spec.commandLine().usage(spec.commandLine().getErr());
-    return 2;
-  }
-
+public final class VolumeCommand {
   /** {@code volume create-block NAME SIZE}. */
   @Command(name = "create-block", aliases = "create",
       description = "Create a thin block volume; no space is used until data is written.")
