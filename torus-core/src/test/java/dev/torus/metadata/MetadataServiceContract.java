@@ -1,5 +1,7 @@
 package dev.torus.metadata;
 
+import static dev.torus.TorusAssertions.assertCode;
+import static dev.torus.TorusAssertions.eventually;
 import static dev.torus.internal.concurrent.Futures.join;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -19,8 +21,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.BooleanSupplier;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -43,20 +43,7 @@ public interface MetadataServiceContract {
     return m;
   }
 
-  static void assertCode(ErrorCode code, ThrowingCallable call) {
-    assertThatThrownBy(call).isInstanceOf(TorusException.class)
-        .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(code));
-  }
 
-  static void eventually(BooleanSupplier condition, Duration within) throws InterruptedException {
-    long deadline = System.nanoTime() + within.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within " + within);
-      }
-      Thread.sleep(50);
-    }
-  }
 
   static BlockRef page(long volume, long inode, long index) {
     return new BlockRef(new VolumeId(volume), inode, index, BlockType.MAP);

@@ -1,7 +1,7 @@
 package dev.torus.metadata.etcd;
 
 import static dev.torus.internal.concurrent.Futures.join;
-import static dev.torus.metadata.MetadataServiceContract.eventually;
+import static dev.torus.TorusAssertions.eventually;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

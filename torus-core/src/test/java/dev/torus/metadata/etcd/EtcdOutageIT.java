@@ -1,8 +1,8 @@
 package dev.torus.metadata.etcd;
 
 import static dev.torus.internal.concurrent.Futures.join;
-import static dev.torus.metadata.MetadataServiceContract.assertCode;
-import static dev.torus.metadata.MetadataServiceContract.eventually;
+import static dev.torus.TorusAssertions.assertCode;
+import static dev.torus.TorusAssertions.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.torus.ErrorCode;

@@ -1,12 +1,12 @@
 package dev.torus.metadata.kv;
 
+import static dev.torus.TorusAssertions.assertCode;
+import static dev.torus.TorusAssertions.eventually;
 import static dev.torus.internal.concurrent.Futures.join;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.torus.ErrorCode;
-import dev.torus.TorusException;
 import dev.torus.metadata.Subscription;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,8 +14,6 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
-import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -61,20 +59,7 @@ public interface KvStoreContract {
     return new String(kv.value(), UTF_8);
   }
 
-  static void assertCode(ErrorCode code, ThrowingCallable call) {
-    assertThatThrownBy(call).isInstanceOf(TorusException.class)
-        .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(code));
-  }
 
-  static void eventually(BooleanSupplier condition, Duration within) throws InterruptedException {
-    long deadline = System.nanoTime() + within.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within " + within);
-      }
-      Thread.sleep(20);
-    }
-  }
 
   private static long revision(KvStore s, String ns) {
     return join(s.range(ns)).revision();
