@@ -1,0 +1,110 @@
+package dev.torus.cli;
+
+import static dev.torus.nbd.ExternalTools.require;
+import static dev.torus.nbd.ExternalTools.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code torusblk nbdserve} as a real process in front of a real storage node, with libnbd's tools
+ * as the clients: data copied in and out, snapshots exported read-only, a read-only server that
+ * refuses writes, and SIGTERM committing and unlocking the volumes it had open.
+ */
+final class TorusBlkIT {
+  private static final Duration TOOL = Duration.ofMinutes(2);
+  private static final Pattern SERVING = Pattern.compile("Serving volumes over NBD at (nbd://\\S+)");
+
+  @TempDir
+  Path dir;
+
+  String meta() {
+    return "--metadata=" + dir.resolve("metadata.db");
+  }
+
+  /** A running nbdserve and the URI it printed. */
+  private record Server(Process process, String uri) {}
+
+  private Server nbdserve(String... extra) throws Exception {
+    List<String> args = new ArrayList<>(List.of(meta(), "nbdserve", "-l", "127.0.0.1:0"));
+    args.addAll(List.of(extra));
+    Path log = Files.createTempFile(dir, "nbdserve", ".log");
+    Process p = new ProcessBuilder(Processes.java("dev.torus.cli.TorusBlk", args))
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    while (System.nanoTime() < deadline) {
+      Matcher m = SERVING.matcher(Files.readString(log, StandardCharsets.UTF_8));
+      if (m.find()) {
+        return new Server(p, m.group(1));
+      }
+      if (!p.isAlive()) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    p.destroyForcibly();
+    throw new AssertionError("nbdserve did not start:\n" + Files.readString(log));
+  }
+
+  static String sha256(Path file) throws IOException, NoSuchAlgorithmException {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+  }
+
+  @Test
+  void nbdserveServesVolumesAndSnapshotsAndCommitsOnSigterm() throws Exception {
+    require("nbdcopy", "libnbd-bin");
+    require("nbdinfo", "libnbd-bin");
+    Processes.torusctl(dir, meta(), "init", "--replication", "1").ok("init");
+    Processes.torusctl(dir, meta(), "volume", "create-block", "disk", "32MiB").ok("create");
+    byte[] data = new byte[32 << 20];
+    new Random(5).nextBytes(data);
+    Path in = Files.write(dir.resolve("in.raw"), data);
+    try (Processes.Node node = new Processes.Node(dir.resolve("n1"), meta(), "--auto-join").start()) {
+      Server server = nbdserve();
+      try {
+        assertThat(run(TOOL, "nbdinfo", "--list", server.uri()).assertSuccess("nbdinfo --list").output())
+            .contains("export=\"disk\"");
+        run(TOOL, "nbdcopy", in.toString(), server.uri() + "/disk").assertSuccess("nbdcopy in");
+        Path out = dir.resolve("out.raw");
+        run(TOOL, "nbdcopy", server.uri() + "/disk", out.toString()).assertSuccess("nbdcopy out");
+        assertThat(sha256(out)).isEqualTo(sha256(in));
+      } finally {
+        server.process().destroy(); // SIGTERM: the shutdown hook commits and unlocks
+        assertThat(server.process().waitFor(1, TimeUnit.MINUTES)).as("nbdserve stops on SIGTERM").isTrue();
+      }
+      assertThat(Processes.torusctl(dir, meta(), "volume", "list").ok("list").out())
+          .containsPattern("disk\\s+32 MiB\\s+free");
+      Path dumped = dir.resolve("dumped.raw");
+      Processes.torusctl(dir, meta(), "block", "dump", "disk", dumped.toString()).ok("dump");
+      assertThat(sha256(dumped)).as("everything written over NBD was committed").isEqualTo(sha256(in));
+
+      Processes.torusctl(dir, meta(), "block", "snapshot", "create", "disk@gold").ok("snapshot");
+      Server readOnly = nbdserve("--read-only");
+      try {
+        Path snap = dir.resolve("snap.raw");
+        run(TOOL, "nbdcopy", readOnly.uri() + "/disk@gold", snap.toString()).assertSuccess("snapshot out");
+        assertThat(sha256(snap)).isEqualTo(sha256(in));
+        assertThat(run(TOOL, "nbdcopy", in.toString(), readOnly.uri() + "/disk").exit())
+            .as("a read-only server refuses writes").isNotZero();
+      } finally {
+        readOnly.process().destroy();
+        readOnly.process().waitFor(1, TimeUnit.MINUTES);
+      }
+    }
+  }
+}
