@@ -57,8 +57,10 @@ import org.slf4j.LoggerFactory;
  * skipped. Every candidate failing with {@code NOT_FOUND} ends the read with {@code NOT_FOUND};
  * otherwise {@code UNAVAILABLE}, naming each peer and why.
  *
- * <p>Read cache: whole blocks by ref. A block written under a ref replaces the cached copy, and a
- * read that raced with any write is not cached, so the cache never serves bytes older than the
+ * <p>Read cache: whole blocks by ref, for blocks fetched from other nodes (this node's own store
+ * is served from the page cache, and copying its blocks into the cache would only cost). A write
+ * under a ref drops the cached copy, and a read that raced with any write is not cached, so the
+ * cache never serves bytes older than the
  * last write this node made.
  */
 public final class Distributor implements BlockStore {
@@ -186,7 +188,7 @@ public final class Distributor implements BlockStore {
     return read.whenComplete((buf, e) -> {
       if (e != null) {
         readFailures.increment();
-      } else if (cache != null && writes.get() == writesBefore) {
+      } else if (cache != null && writes.get() == writesBefore && !attempt.servedLocally(self)) {
         cache.put(ref, ByteBufUtil.getBytes(buf));
       }
     });
@@ -210,6 +212,7 @@ public final class Distributor implements BlockStore {
     final @Nullable Integer expectedCrc;
     final List<String> why = new ArrayList<>();
     final Set<ErrorCode> codes = EnumSet.noneOf(ErrorCode.class);
+    volatile @Nullable PeerId servedBy;
 
     Attempt(BlockRef ref, @Nullable Integer expectedCrc) {
       this.ref = ref;
@@ -217,14 +220,19 @@ public final class Distributor implements BlockStore {
     }
 
     /** Reads from one peer, turning a copy with the wrong checksum into a CORRUPTED failure. */
-    CompletableFuture<ByteBuf> from(PeerService service) {
+    CompletableFuture<ByteBuf> from(PeerId peer, PeerService service) {
       return service.getBlock(ref).thenApply(buf -> {
         if (expectedCrc != null && Crc32c.of(buf) != expectedCrc) {
           buf.release();
           throw TorusExceptions.corrupted("stale or damaged copy");
         }
+        servedBy = peer;
         return buf;
       });
+    }
+
+    boolean servedLocally(@Nullable PeerId self) {
+      return self != null && self.equals(servedBy);
     }
 
     synchronized void failed(PeerId peer, Throwable e) {
@@ -261,7 +269,7 @@ public final class Distributor implements BlockStore {
       return CompletableFuture.failedFuture(attempt.exhausted(!order.isEmpty()));
     }
     PeerId peer = order.get(i);
-    return call(() -> attempt.from(service(peer))).handle((buf, e) -> {
+    return call(() -> attempt.from(peer, service(peer))).handle((buf, e) -> {
       if (e == null) {
         return CompletableFuture.completedFuture(buf);
       }
@@ -300,7 +308,7 @@ public final class Distributor implements BlockStore {
     CompletableFuture<ByteBuf> first = new CompletableFuture<>();
     AtomicLong failures = new AtomicLong();
     for (PeerId peer : owners) {
-      call(() -> attempt.from(service(peer))).whenComplete((buf, e) -> {
+      call(() -> attempt.from(peer, service(peer))).whenComplete((buf, e) -> {
         if (e == null) {
           if (!first.complete(buf)) {
             buf.release(); // a faster owner already answered
@@ -351,7 +359,7 @@ public final class Distributor implements BlockStore {
       }
       writes.incrementAndGet();
       if (cache != null) {
-        cache.put(ref, ByteBufUtil.getBytes(data));
+        cache.invalidate(ref);
       }
       if (config.writeLevel() == WriteLevel.LOCAL) {
         return putTo(self, ref, data.retain());

@@ -19,6 +19,7 @@ import io.netty.buffer.Unpooled;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -158,6 +159,28 @@ final class DistributorTest {
     assertThatThrownBy(() -> join(client.getBlock(ref(1), good)))
         .isInstanceOf(TorusException.class).hasMessageContaining("no replica")
         .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.CORRUPTED));
+  }
+
+  @Test
+  void blocksFetchedFromPeersAreCachedAndLocalOnesAreNot() {
+    Distributor client = cluster.distributor(-1, DistributorConfig.DEFAULT);
+    join(client.putBlock(ref(1), Unpooled.wrappedBuffer(block(1))));
+    assertThat(bytes(join(client.getBlock(ref(1))))).isEqualTo(block(1));
+    cluster.ids.forEach(cluster.transport::failPeer);
+    assertThat(bytes(join(client.getBlock(ref(1))))).as("served from the cache").isEqualTo(block(1));
+    assertThat(bytes(join(client.getBlock(ref(1), Crc32c.of(block(1), 0, LocalCluster.BLOCK)))))
+        .isEqualTo(block(1));
+    cluster.ids.forEach(cluster.transport::healPeer);
+
+    join(client.putBlock(ref(2), Unpooled.wrappedBuffer(block(2))));
+    int owner = IntStream.range(0, cluster.stores.size())
+        .filter(i -> join(cluster.stores.get(i).hasBlock(ref(2)))).findFirst().orElseThrow();
+    Distributor node = cluster.distributor(owner, DistributorConfig.DEFAULT);
+    assertThat(bytes(join(node.getBlock(ref(2))))).isEqualTo(block(2));
+    join(cluster.stores.get(owner).deleteBlock(ref(2)));
+    cluster.ids.stream().filter(id -> !id.equals(cluster.ids.get(owner)))
+        .forEach(cluster.transport::failPeer);
+    assertCode(ErrorCode.UNAVAILABLE, () -> join(node.getBlock(ref(2)))); // its own copy was not cached
   }
 
   @Test
