@@ -6,9 +6,9 @@ import dev.torus.server.options.CommandLines;
 import dev.torus.server.options.ConnectionOptions;
 import dev.torus.server.options.DataPathOptions;
 import dev.torus.server.options.Version;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine;
 
 /** {@code torusblk}: serves Torus volumes to hosts as block devices. */
 @Command(name = "torusblk", mixinStandardHelpOptions = true, versionProvider = Version.class,

@@ -1,9 +1,5 @@
 package dev.torus.cli;
 
-import dev.torus.server.options.CommandLines;
-import dev.torus.server.options.ConnectionOptions;
-import dev.torus.server.options.DataPathOptions;
-import dev.torus.server.options.Version;
 import dev.torus.cli.ctl.BlockCommand;
 import dev.torus.cli.ctl.ConfigCommand;
 import dev.torus.cli.ctl.InitCommand;
@@ -11,9 +7,13 @@ import dev.torus.cli.ctl.PeerCommand;
 import dev.torus.cli.ctl.RingCommand;
 import dev.torus.cli.ctl.VolumeCommand;
 import dev.torus.cli.ctl.WipeCommand;
-import picocli.CommandLine;
+import dev.torus.server.options.CommandLines;
+import dev.torus.server.options.ConnectionOptions;
+import dev.torus.server.options.DataPathOptions;
+import dev.torus.server.options.Version;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine;
 
 /** {@code torusctl}: administers a Torus cluster. Only {@link #main} exits the process. */
 @Command(name = "torusctl", mixinStandardHelpOptions = true, versionProvider = Version.class,

@@ -2,9 +2,9 @@ package dev.torus.cli;
 
 import dev.torus.client.TorusClient;
 import dev.torus.metadata.MetadataService;
+import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.server.options.ConnectionOptions;
 import dev.torus.server.options.DataPathOptions;
-import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.volume.VolumeCatalog;
 import java.time.Clock;
 import java.time.Duration;

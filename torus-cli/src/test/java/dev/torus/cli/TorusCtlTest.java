@@ -1,11 +1,11 @@
 package dev.torus.cli;
 
-import dev.torus.server.options.ExitCodes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.torus.ErrorCode;
 import dev.torus.server.options.ConfigFile;
 import dev.torus.server.options.ConnectionProfile;
+import dev.torus.server.options.ExitCodes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;

@@ -2,13 +2,13 @@ package dev.torus.server;
 
 import dev.torus.distributor.DistributorConfig;
 import dev.torus.gc.GcConfig;
-import dev.torus.server.options.CommandLines;
-import dev.torus.server.options.ConnectionOptions;
-import dev.torus.server.options.DataPathOptions;
 import dev.torus.nbd.ExportResolver;
 import dev.torus.nbd.NbdServer;
 import dev.torus.nbd.NbdServerConfig;
 import dev.torus.nbd.VolumeExports;
+import dev.torus.server.options.CommandLines;
+import dev.torus.server.options.ConnectionOptions;
+import dev.torus.server.options.DataPathOptions;
 import dev.torus.server.options.ExitCodes;
 import dev.torus.server.options.HostPortConverter;
 import dev.torus.server.options.Version;
@@ -21,12 +21,12 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine;
 
 /** {@code torusd}: runs a storage node until SIGTERM or SIGINT, then stops it cleanly. */
 @Command(name = "torusd", mixinStandardHelpOptions = true, versionProvider = Version.class,

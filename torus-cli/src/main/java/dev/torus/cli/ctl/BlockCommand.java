@@ -1,17 +1,17 @@
 package dev.torus.cli.ctl;
 
-import dev.torus.server.options.SizeConverter;
 import static dev.torus.internal.concurrent.Futures.join;
 
 import dev.torus.DataSize;
 import dev.torus.TorusExceptions;
 import dev.torus.cli.CliSession;
-import dev.torus.client.TorusClient;
-import dev.torus.volume.BlockVolume;
 import dev.torus.cli.SnapshotName;
 import dev.torus.cli.Table;
+import dev.torus.client.TorusClient;
 import dev.torus.metadata.SnapshotInfo;
 import dev.torus.metadata.VolumeInfo;
+import dev.torus.server.options.SizeConverter;
+import dev.torus.volume.BlockVolume;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -23,10 +23,10 @@ import java.nio.file.Path;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /** {@code torusctl block ...}: snapshots and clones of block volumes. */
 @Command(name = "block", description = "Block volume snapshots, clones, dumps and loads.",

@@ -1,6 +1,5 @@
 package dev.torus.cli.ctl;
 
-import dev.torus.server.options.SizeConverter;
 import static dev.torus.internal.concurrent.Futures.join;
 
 import dev.torus.DataSize;
@@ -9,6 +8,7 @@ import dev.torus.cli.CliSession;
 import dev.torus.metadata.GlobalMetadata;
 import dev.torus.ring.RingType;
 import dev.torus.ring.Rings;
+import dev.torus.server.options.SizeConverter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -6,9 +6,9 @@ import dev.torus.cli.CliSession;
 import dev.torus.distributor.RingChanges;
 import dev.torus.ring.Ring;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /** {@code torusctl ring ...}: the placement ring. */
 @Command(name = "ring", description = "Show and change the placement ring.",

@@ -1,6 +1,5 @@
 package dev.torus.cli.ctl;
 
-import dev.torus.server.options.SizeConverter;
 import static dev.torus.internal.concurrent.Futures.join;
 
 import dev.torus.DataSize;
@@ -8,14 +7,15 @@ import dev.torus.cli.CliSession;
 import dev.torus.cli.Table;
 import dev.torus.metadata.LockInfo;
 import dev.torus.metadata.VolumeInfo;
+import dev.torus.server.options.SizeConverter;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine;
 
 /** {@code torusctl volume ...}: create, list, delete and grow volumes. */
 @Command(name = "volume", description = "Manage volumes.",

@@ -6,9 +6,9 @@ import dev.torus.cli.CliSession;
 import dev.torus.server.options.ExitCodes;
 import java.io.Console;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * {@code torusctl wipe}: deletes every Torus key of the metadata store, after explicit

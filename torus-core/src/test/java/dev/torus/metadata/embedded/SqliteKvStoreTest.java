@@ -1,8 +1,8 @@
 package dev.torus.metadata.embedded;
 
-import static dev.torus.internal.concurrent.Futures.join;
 import static dev.torus.TorusAssertions.assertCode;
 import static dev.torus.TorusAssertions.eventually;
+import static dev.torus.internal.concurrent.Futures.join;
 import static dev.torus.metadata.kv.KvStoreContract.put;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,7 +1,7 @@
 package dev.torus.metadata.etcd;
 
-import static dev.torus.internal.concurrent.Futures.join;
 import static dev.torus.TorusAssertions.eventually;
+import static dev.torus.internal.concurrent.Futures.join;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -13,8 +13,8 @@ import dev.torus.metadata.GlobalMetadata;
 import dev.torus.metadata.MetadataService;
 import dev.torus.metadata.PeerInfo;
 import dev.torus.metadata.Subscription;
-import dev.torus.metadata.VolumeRoot;
 import dev.torus.metadata.Versioned;
+import dev.torus.metadata.VolumeRoot;
 import dev.torus.metadata.kv.KvOp;
 import dev.torus.metadata.kv.KvStore;
 import dev.torus.metadata.kv.Txn;

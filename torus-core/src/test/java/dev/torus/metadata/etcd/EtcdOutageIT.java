@@ -1,8 +1,8 @@
 package dev.torus.metadata.etcd;
 
-import static dev.torus.internal.concurrent.Futures.join;
 import static dev.torus.TorusAssertions.assertCode;
 import static dev.torus.TorusAssertions.eventually;
+import static dev.torus.internal.concurrent.Futures.join;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.torus.ErrorCode;
@@ -14,10 +14,10 @@ import dev.torus.metadata.LeaseKeeper;
 import dev.torus.metadata.LockInfo;
 import dev.torus.metadata.MetadataService;
 import dev.torus.metadata.Subscription;
+import dev.torus.metadata.Versioned;
 import dev.torus.metadata.VolumeInfo;
 import dev.torus.metadata.VolumeLock;
 import dev.torus.metadata.VolumeRoot;
-import dev.torus.metadata.Versioned;
 import dev.torus.ring.Ring;
 import dev.torus.ring.RingMember;
 import dev.torus.ring.Rings;

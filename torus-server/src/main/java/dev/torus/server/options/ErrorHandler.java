@@ -4,9 +4,9 @@ import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
 import java.io.PrintWriter;
 import java.util.function.BooleanSupplier;
-import picocli.CommandLine;
 import picocli.CommandLine.IExecutionExceptionHandler;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine;
 
 /**
  * Turns a failed command into one line on stderr ({@code torusctl: <message>}) and an exit code;
