@@ -6,6 +6,8 @@ import dev.torus.TorusExceptions;
 import io.etcd.jetcd.common.exception.ClosedClientException;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.grpc.Status;
+import java.io.IOException;
+import java.util.Locale;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
@@ -64,8 +66,25 @@ final class EtcdErrors {
           + " for '" + what + "' (" + detail + "); check the TLS client certificate");
       case "CANCELLED" -> TorusExceptions.unavailable(at + " cancelled '" + what + "': " + detail,
           t);
+      // gRPC reports a connection that broke mid-call (etcd killed or restarting) as UNKNOWN.
+      case "UNKNOWN" -> lostConnection(t)
+          ? TorusExceptions.unavailable(at + " dropped the connection during '" + what + "' ("
+              + detail + "); a write may or may not have been applied; check that etcd is running", t)
+          : TorusExceptions.internal(at + " failed '" + what + "': " + detail, t);
       default -> TorusExceptions.internal(at + " failed '" + what + "': " + detail, t);
     };
+  }
+
+  /** Whether a failure comes from the connection rather than from etcd's answer. */
+  private static boolean lostConnection(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      String m = c.getMessage() == null ? "" : c.getMessage().toLowerCase(Locale.ROOT);
+      if (c instanceof IOException || m.contains("channel closed")
+          || m.contains("connection reset") || m.contains("connection closed")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The most specific message in the cause chain (e.g. "Connection refused"). */
