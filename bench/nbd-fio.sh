@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
-# Measures an NBD server with fio's nbd engine and, in the same run, two baselines: nbdkit's
-# memory plugin and qemu-nbd over a raw file. Prints IOPS and bandwidth per job and the ratios
-# against the baselines (compare ratios, not absolute numbers: run-to-run variance is ~20%).
+# Measures Torus volumes served over NBD with fio's nbd engine and, in the same run, two baselines:
+# nbdkit's memory plugin and qemu-nbd over a raw file. Prints IOPS and bandwidth per job and the
+# ratios against the baselines (compare ratios, not absolute numbers: run-to-run variance is ~20%).
 #
-#   bench/nbd-fio.sh [--server-cmd CMD] [--export NAME] [--size 1G] [--runtime 10]
+#   bench/nbd-fio.sh [--torus memory,file] [--server-cmd CMD] [--size 1G] [--block-size 64KiB]
+#                    [--runtime 10] [--jobs JOB,...] [--no-baselines]
 #
-#   --server-cmd  command that serves the export under test; {port} and {size} are replaced.
-#                 Default: bench/run NbdServeBench --port {port} --size {size} --export NAME
-#                 (an in-memory model device; build first: mvn -B -DskipTests package)
-#   --export      export name the server under test serves (default bench)
-#   --size        device size, and the range fio works on (default 1G)
+#   --torus       Torus volumes to measure, comma-separated (default memory,file):
+#                   memory  an in-memory volume (VolumeService over the in-memory store and metadata)
+#                   file    a durable single-host volume (file block store + embedded SQLite metadata
+#                           in a temporary directory)
+#                 both served by NbdServer with ExportResolver.ofVolumes (bench/run NbdServeBench;
+#                 build first: mvn -B -o -pl torus-bench -am package -DskipTests)
+#   --server-cmd  measure this command instead, as target "custom"; {port} and {size} are
+#                 replaced, and it must serve the export "bench"
+#   --size        volume size and the range fio works on, the same for every server (default 1G)
+#   --block-size  the Torus volumes' block size (default 64KiB)
 #   --runtime     seconds per job, after 2 s of ramp-up (default 10)
+#   --jobs        run only these jobs (names as in the table below)
+#   --no-baselines  skip nbdkit and qemu-nbd (for a block-size sweep: ratios then need a run with them)
 #
 # Jobs: 4k random read and write at queue depth 1 and 16, 1M sequential read and write at QD16.
-# Every device is filled with data first, so reads do not measure holes, then warmed up for 5 s.
+# Every server gets the same treatment: filled with data first (so reads do not measure holes),
+# warmed up for 5 s (the JIT compiles the Java server meanwhile), then every job. The load average
+# is printed before and after each server, since the 2 cores are shared.
 # Needs fio, nbdkit, qemu-utils, libnbd-bin, jq and python3 (Debian packages of those names).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -21,21 +31,37 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 export_name=bench
 size=1G
 runtime=10
+block_size=64KiB
+torus=memory,file
 server_cmd=""
+only_jobs=""
+baselines=yes
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --torus) torus="$2"; shift 2 ;;
     --server-cmd) server_cmd="$2"; shift 2 ;;
-    --export) export_name="$2"; shift 2 ;;
     --size) size="$2"; shift 2 ;;
+    --block-size) block_size="$2"; shift 2 ;;
     --runtime) runtime="$2"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --jobs) only_jobs="$2"; shift 2 ;;
+    --no-baselines) baselines=no; shift ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-if [[ -z "$server_cmd" ]]; then
-  server_cmd="$root/bench/run NbdServeBench --port {port} --size {size} --export $export_name"
-fi
 
+targets=()
+if [[ -n "$server_cmd" ]]; then
+  targets+=("custom")
+else
+  IFS=, read -r -a targets <<<"$torus"
+  for t in "${targets[@]}"; do
+    case "$t" in
+      memory|file) ;;
+      *) echo "--torus takes memory and/or file, not '$t'" >&2; exit 2 ;;
+    esac
+  done
+fi
 for tool in fio:fio nbdkit:nbdkit qemu-nbd:qemu-utils qemu-img:qemu-utils nbdinfo:libnbd-bin \
     jq:jq python3:python3; do
   if ! command -v "${tool%%:*}" >/dev/null; then
@@ -87,13 +113,22 @@ jobs=(
   "read-1m-qd16 --rw=read --bs=1M --iodepth=16"
   "write-1m-qd16 --rw=write --bs=1M --iodepth=16"
 )
+if [[ -n "$only_jobs" ]]; then
+  selected=()
+  for spec in "${jobs[@]}"; do
+    if [[ ",$only_jobs," == *",${spec%% *},"* ]]; then selected+=("$spec"); fi
+  done
+  if [[ ${#selected[@]} -eq 0 ]]; then echo "--jobs matches no job" >&2; exit 2; fi
+  jobs=("${selected[@]}")
+fi
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # measure NAME URI: fills the device, runs every job, writes NAME.results (job iops kib/s).
 measure() {
   local name="$1" uri="$2"
-  echo "== $name: $uri" >&2
+  echo "== $name: $uri (load average $(load))" >&2
   fio_json "$uri" fill --rw=write --bs=1M --iodepth=16 >/dev/null
-  # Warm up every code path (a JIT compiles the Java server while this runs).
   fio_json "$uri" warmup --rw=randrw --bs=64k --iodepth=16 --time_based --runtime=5 >/dev/null
   : >"$work/$name.results"
   for spec in "${jobs[@]}"; do
@@ -106,36 +141,81 @@ measure() {
         | "\($job) \(.iops) \(.bw)"' "$work/$name.$job.json" >>"$work/$name.results"
     echo "   $(tail -1 "$work/$name.results")" >&2
   done
+  echo "   (load average $(load))" >&2
 }
 
-port=$(free_port)
-cmd="${server_cmd//\{port\}/$port}"
-cmd="${cmd//\{size\}/$size}"
-# shellcheck disable=SC2086
-start torus "nbd://127.0.0.1:$port/$export_name" $cmd
-measure torus "nbd://127.0.0.1:$port/$export_name"
+# serve_and_measure NAME CMD: starts a server, measures it and stops it, so that servers never
+# compete with each other for the cores.
+serve_and_measure() {
+  local name="$1" cmd="$2" port
+  port=$(free_port)
+  cmd="${cmd//\{port\}/$port}"
+  cmd="${cmd//\{size\}/$size}"
+  # shellcheck disable=SC2086
+  start "$name" "nbd://127.0.0.1:$port/$export_name" $cmd
+  measure "$name" "nbd://127.0.0.1:$port/$export_name"
+  stop_last
+}
 
-port=$(free_port)
-start nbdkit "nbd://127.0.0.1:$port/" nbdkit -f -i 127.0.0.1 -p "$port" memory "$size"
-measure nbdkit "nbd://127.0.0.1:$port/"
+# stop_last: stops the server started last and waits for it to exit.
+stop_last() {
+  local pid="${pids[-1]}"
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset 'pids[-1]'
+}
 
-port=$(free_port)
-qemu-img create -q -f raw "$work/disk.raw" "$size"
-start qemu-nbd "nbd://127.0.0.1:$port/$export_name" \
-  qemu-nbd -f raw -b 127.0.0.1 -p "$port" -x "$export_name" --persistent --shared=8 \
-  "$work/disk.raw"
-measure qemu-nbd "nbd://127.0.0.1:$port/$export_name"
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'); load average $(load)" >&2
+for t in "${targets[@]}"; do
+  if [[ "$t" == custom ]]; then
+    serve_and_measure custom "$server_cmd"
+  else
+    serve_and_measure "torus-$t" "$root/bench/run NbdServeBench --store $t --port {port} \
+      --size {size} --block-size $block_size --export $export_name"
+  fi
+done
+names=()
+for t in "${targets[@]}"; do
+  if [[ "$t" == custom ]]; then names+=(custom); else names+=("torus-$t"); fi
+done
+
+if [[ "$baselines" == yes ]]; then
+  port=$(free_port)
+  start nbdkit "nbd://127.0.0.1:$port/" nbdkit -f -i 127.0.0.1 -p "$port" memory "$size"
+  measure nbdkit "nbd://127.0.0.1:$port/"
+  stop_last
+
+  port=$(free_port)
+  qemu-img create -q -f raw "$work/disk.raw" "$size"
+  start qemu-nbd "nbd://127.0.0.1:$port/$export_name" \
+    qemu-nbd -f raw -b 127.0.0.1 -p "$port" -x "$export_name" --persistent --shared=8 \
+    "$work/disk.raw"
+  measure qemu-nbd "nbd://127.0.0.1:$port/$export_name"
+  stop_last
+  names+=(nbdkit qemu-nbd)
+fi
 
 echo
-echo "fio nbd engine, $size, ${runtime}s per job; MiB/s = bandwidth; ratios of IOPS (4k) or MiB/s (1M)"
-paste -d' ' "$work/torus.results" "$work/nbdkit.results" "$work/qemu-nbd.results" |
-  awk 'BEGIN {
-         printf "%-18s %10s %9s %11s %9s %10s %9s %10s %10s\n", "job", "torus IOPS", "MiB/s",
-           "nbdkit IOPS", "MiB/s", "qemu IOPS", "MiB/s", "vs nbdkit", "vs qemu"
-       }
-       {
-         key = ($1 ~ /-1m-/) ? 3 : 2
-         printf "%-18s %10.0f %9.1f %11.0f %9.1f %10.0f %9.1f %9.2fx %9.2fx\n", $1,
-           $2, $3 / 1024, $5, $6 / 1024, $8, $9 / 1024,
-           $(key) / $(key + 3), $(key) / $(key + 6)
-       }'
+echo "fio nbd engine, $size, ${runtime}s per job, Torus block size $block_size; load average now $(load)"
+echo "4k jobs in IOPS, 1m jobs in MiB/s; ratios of the Torus volumes to the baselines in brackets"
+files=()
+for n in "${names[@]}"; do files+=("$work/$n.results"); done
+# One line per job: the job name, then per server "iops kib/s"; awk prints the chosen metric.
+paste -d' ' "${files[@]}" | awk -v names="${names[*]}" -v baselines="$baselines" '
+  BEGIN {
+    n = split(names, name, " ")
+    printf "%-18s", "job"
+    for (i = 1; i <= n; i++) printf " %12s", name[i]
+    if (baselines == "yes")
+      for (i = 1; i <= n - 2; i++) printf " %22s", name[i] " vs nbdkit/qemu"
+    printf "\n"
+  }
+  {
+    mb = ($1 ~ /-1m-/)
+    for (i = 1; i <= n; i++) v[i] = mb ? $((i - 1) * 3 + 3) / 1024 : $((i - 1) * 3 + 2)
+    printf "%-18s", $1
+    for (i = 1; i <= n; i++) printf " %12.*f", mb ? 1 : 0, v[i]
+    if (baselines == "yes")
+      for (i = 1; i <= n - 2; i++) printf " %13.2fx / %5.2fx", v[i] / v[n - 1], v[i] / v[n]
+    printf "\n"
+  }'

@@ -1,65 +1,173 @@
 package dev.torus.bench;
 
+import static dev.torus.internal.concurrent.Futures.join;
+
 import dev.torus.DataSize;
+import dev.torus.PeerId;
+import dev.torus.gc.GarbageCollector;
+import dev.torus.gc.GcConfig;
+import dev.torus.internal.concurrent.Threads;
+import dev.torus.metadata.GlobalMetadata;
+import dev.torus.metadata.MetadataService;
+import dev.torus.metadata.embedded.EmbeddedMetadata;
+import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.nbd.ExportResolver;
 import dev.torus.nbd.NbdServer;
 import dev.torus.nbd.NbdServerConfig;
-import dev.torus.volume.BlockDevice;
-import dev.torus.volume.ModelBlockDevice;
+import dev.torus.nbd.VolumeExports;
+import dev.torus.ring.RingMember;
+import dev.torus.ring.Rings;
+import dev.torus.storage.BlockStore;
+import dev.torus.storage.BlockStores;
+import dev.torus.storage.FileStoreConfig;
+import dev.torus.volume.VolumeConfig;
+import dev.torus.volume.VolumeService;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Comparator;
+import java.util.Deque;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.stream.Stream;
 
 /**
- * Serves one in-memory device over NBD until killed, for {@code bench/nbd-fio.sh}:
+ * Serves one real Torus volume over NBD until killed, for {@code bench/nbd-fio.sh}:
  *
  * <pre>
- * bench/run NbdServeBench [--port 10809] [--size 1GiB] [--block-size 4096] [--export bench]
- *                         [--unix PATH] [--io-threads N]
+ * bench/run NbdServeBench [--store memory|file] [--dir DIR] [--size 1GiB] [--block-size 64KiB]
+ *                         [--port 10809] [--export bench] [--unix PATH] [--io-threads N]
  * </pre>
  *
- * <p>The export is also the default one, so {@code nbd://127.0.0.1:PORT} works. The device is the
- * test model ({@link ModelBlockDevice}): it measures the server, not a volume.
+ * <ul>
+ *   <li>{@code --store memory}: the in-memory volume, a {@link VolumeService} over {@code
+ *       BlockStores.inMemory} and in-memory metadata;
+ *   <li>{@code --store file}: the durable single-host volume, the file block store and the
+ *       embedded SQLite metadata in {@code DIR} (default: a temporary directory, deleted on exit),
+ *       as {@code Torus.local} and the quick start use them.
+ * </ul>
+ *
+ * <p>Either way the volume is served the way {@code torusblk nbdserve} serves it: {@link NbdServer}
+ * with {@link ExportResolver#ofVolumes}, with the default {@link VolumeConfig} (background commit
+ * every 5 s; FLUSH and FUA commit). A garbage collector runs as it does in {@code torusd}, only
+ * more often (every 10 s, 10 s grace), because the benchmark rewrites the whole volume several
+ * times a minute and every first overwrite after a commit leaves the old block behind. The export
+ * is also the default one, so {@code nbd://127.0.0.1:PORT} works.
  */
 public final class NbdServeBench {
   private NbdServeBench() {}
 
-  public static void main(String[] args) throws InterruptedException {
+  public static void main(String[] args) throws Exception {
     NbdServerConfig.Builder config = NbdServerConfig.builder();
     long size = DataSize.ofGibibytes(1).bytes();
-    int blockSize = 4096;
+    int blockSize = 64 << 10;
     String export = "bench";
+    String storeKind = "memory";
+    Path dir = null;
     for (int i = 0; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : "";
       switch (args[i]) {
+        case "--store" -> storeKind = value;
+        case "--dir" -> dir = Path.of(value);
         case "--port" -> config.port(Integer.parseInt(value));
         case "--size" -> size = DataSize.parse(value).bytes();
         case "--block-size" -> blockSize = Math.toIntExact(DataSize.parse(value).bytes());
         case "--export" -> export = value;
         case "--unix" -> config.unixSocket(Path.of(value));
         case "--io-threads" -> config.ioThreads(Integer.parseInt(value));
-        default -> {
-          System.err.println("unknown option " + args[i] + "; see the class comment for usage");
-          System.exit(2);
-        }
+        default -> usage("unknown option " + args[i]);
       }
       i++;
     }
-    BlockDevice device = new ModelBlockDevice(size, blockSize);
-    NbdServer server =
-        NbdServer.start(config.defaultExport(export).build(),
-            ExportResolver.ofDevices(Map.of(export, device)));
+    if (!storeKind.equals("memory") && !storeKind.equals("file")) {
+      usage("--store is memory or file, not " + storeKind);
+    }
+    boolean temporary = dir == null;
+    if (storeKind.equals("file") && dir == null) {
+      dir = Files.createTempDirectory("torus-nbd-bench");
+    }
+    Deque<AutoCloseable> opened = new ArrayDeque<>();
+    ScheduledExecutorService scheduler =
+        Executors.newScheduledThreadPool(2, Threads.daemon("bench-scheduler"));
+    opened.push(() -> Threads.stop(scheduler));
+    // Room for the volume, its map and the garbage of a few commits before the collector runs.
+    long capacityBlocks = 4 * (size / blockSize) + 1024;
+    MetadataService metadata;
+    BlockStore store;
+    if (dir == null) {
+      metadata = KvMetadata.inMemory(Clock.systemUTC(), scheduler);
+      opened.push(metadata);
+      store = BlockStores.inMemory(blockSize, capacityBlocks);
+    } else {
+      Files.createDirectories(dir);
+      ExecutorService io = Executors.newFixedThreadPool(4, Threads.daemon("bench-io"));
+      opened.push(() -> Threads.stop(io));
+      metadata = EmbeddedMetadata.open(dir.resolve("metadata.db"), Clock.systemUTC(), scheduler);
+      opened.push(metadata);
+      store = BlockStores.openFile(FileStoreConfig.of(dir.resolve("blocks"), blockSize,
+          DataSize.ofBytes(capacityBlocks * blockSize)), io);
+    }
+    opened.push(store);
+    join(metadata.initialize(new GlobalMetadata(blockSize, GlobalMetadata.CRC32C),
+        Rings.single(1, new RingMember(new PeerId("bench"), capacityBlocks))));
+    VolumeService volumes = VolumeService.create(metadata, store,
+        VolumeConfig.DEFAULT.withOwner(VolumeConfig.ownerFor("nbd-bench")), scheduler,
+        System::nanoTime);
+    join(volumes.catalog().create(export, size));
+    GarbageCollector gc = GarbageCollector.create(metadata, volumes, store,
+        new GcConfig(Duration.ofSeconds(10), Duration.ofSeconds(10), 256), System::nanoTime);
+    gc.start(scheduler);
+    opened.push(gc);
+    VolumeExports exports = ExportResolver.ofVolumes(volumes, false);
+    opened.push(exports);
+    NbdServer server = NbdServer.start(config.defaultExport(export).build(), exports);
+    opened.push(server);
+
+    Path cleanup = temporary ? dir : null;
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  server.close();
-                  stopped.countDown();
-                }));
-    System.out.println("serving " + DataSize.ofBytes(size) + " as '" + export + "' on nbd://"
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      closeAll(opened);
+      if (cleanup != null) {
+        deleteRecursively(cleanup);
+      }
+      stopped.countDown();
+    }));
+    System.out.println("serving a " + DataSize.ofBytes(size) + " volume with "
+        + DataSize.ofBytes(blockSize) + " blocks (" + storeKind + " store"
+        + (dir == null ? "" : " in " + dir) + ") as '" + export + "' on nbd://"
         + server.boundAddress().getHostString() + ":" + server.boundAddress().getPort() + "/"
         + export);
     stopped.await();
+  }
+
+  private static void usage(String problem) {
+    System.err.println(problem + "; see the class comment of NbdServeBench for usage");
+    System.exit(2);
+  }
+
+  /** Closes newest first, reporting but not stopping at failures. */
+  private static void closeAll(Deque<AutoCloseable> opened) {
+    while (!opened.isEmpty()) {
+      try {
+        opened.pop().close();
+      } catch (Exception e) {
+        System.err.println("closing: " + e);
+      }
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (IOException e) {
+      System.err.println("cannot remove " + dir + ": " + e);
+    }
   }
 }
