@@ -9,6 +9,7 @@ import dev.torus.internal.buffer.Crc32c;
 import dev.torus.internal.concurrent.Futures;
 import dev.torus.metadata.VolumeRoot;
 import dev.torus.metadata.Versioned;
+import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -87,6 +88,7 @@ final class Committer {
     TreeMap<Long, PendingBlock> frozen = v.pending;
     v.pending = new TreeMap<>();
     v.frozen = frozen;
+    v.clearDirtyQueue();
     Snapshot snap = new Snapshot(frozen, v.committed, v.committedRevision, v.size, v.resized,
         v.writer.highWater());
     v.resized = false;
@@ -114,7 +116,8 @@ final class Committer {
   /**
    * Stores every frozen block that is not in the store yet and returns the map changes. Frozen
    * blocks are never modified again (new writes go to fresh pending blocks), so the store gets a
-   * retained view of their buffers, not a copy.
+   * retained view of their buffers, not a copy; one that a failed commit hands back to pending is
+   * copied before it changes ({@link PendingBlock#writableData()}).
    */
   private CompletableFuture<TreeMap<Long, @Nullable BlockPointer>> storeBlocks(Snapshot snap) {
     VolumeHandle v = volume;
@@ -143,7 +146,7 @@ final class Committer {
           int crc = Crc32c.of(f.data);
           f.ref = ref;
           f.crc = crc;
-          var data = f.data.retainedDuplicate();
+          ByteBuf data = f.shareData();
           CompletableFuture<Void> previous = f.stored;
           CompletableFuture<Void> stored = new CompletableFuture<>();
           f.stored = stored;
@@ -230,6 +233,9 @@ final class Committer {
       for (PendingBlock f : snap.frozen.values()) {
         if (!v.pending.containsKey(f.index)) {
           v.pending.put(f.index, f);
+          if (f.data != null) {
+            v.markDirty(f);
+          }
         } else if (f.data != null) {
           f.releaseData();
           v.addDirty(-v.blockSize);

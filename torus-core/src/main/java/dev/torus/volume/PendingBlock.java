@@ -14,6 +14,9 @@ import org.jspecify.annotations.Nullable;
  * other operation on the block waits for it); {@link #hole} when it reads as zero; otherwise its
  * content is in {@link #data}, or, once written back, in the store under {@link #ref} with {@link
  * #crc}, after {@link #stored} completes.
+ *
+ * <p>Sharing: a put is handed a retained view of {@link #data}, not a copy ({@link #shared}); the
+ * next change to the block copies the buffer first, so a put never sees bytes change under it.
  */
 final class PendingBlock {
   final long index;
@@ -23,6 +26,12 @@ final class PendingBlock {
   @Nullable ByteBuf data;
   /** Bumped by every change to {@link #data}, so a write-back can tell if it is still current. */
   long version;
+  /** {@link #data} is also held by a put: copy it before changing it. */
+  boolean shared;
+  /** The {@link #version} a running write-back is storing, or -1: no second write-back of it. */
+  long writeBackVersion = -1;
+  /** In the volume's write-back queue. */
+  boolean queued;
   /** Completes when the latest put of {@link #ref} finished; puts of one ref are chained on it. */
   CompletableFuture<Void> stored = Futures.done();
   @Nullable CompletableFuture<Void> loading;
@@ -36,6 +45,24 @@ final class PendingBlock {
     if (data != null) {
       data.release();
       data = null;
+      shared = false;
     }
+  }
+
+  /** The content to change in place: {@link #data}, first replaced by a copy if a put holds it. */
+  ByteBuf writableData() {
+    if (shared) {
+      ByteBuf copy = data.copy();
+      data.release();
+      data = copy;
+      shared = false;
+    }
+    return data;
+  }
+
+  /** A view of {@link #data} for a put to own; later changes copy first. */
+  ByteBuf shareData() {
+    shared = true;
+    return data.retainedDuplicate();
   }
 }

@@ -15,6 +15,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +51,12 @@ import org.slf4j.LoggerFactory;
  * flush that waited on it; a lost lock fences the volume for good.
  *
  * <p>Memory: written blocks stay in memory up to {@link VolumeConfig#dirtyLimit()}; beyond it the
- * oldest are written back to the store (still uncommitted) and dropped from memory.
+ * oldest (in the order they became dirty, kept in a queue) are written back to the store, still
+ * uncommitted, until half the limit is left that no write-back is storing yet; each is dropped
+ * from memory when its put completes, unless it changed meanwhile. A block is written back at most
+ * once per content, so the cost of write-back is one put per block however often the limit is
+ * crossed. Puts get a view of the block's buffer, not a copy; the next change copies it first
+ * ({@link PendingBlock#writableData()}).
  */
 final class VolumeHandle implements BlockVolume {
   private static final Logger log = LoggerFactory.getLogger(VolumeHandle.class);
@@ -75,6 +81,10 @@ final class VolumeHandle implements BlockVolume {
   @Nullable TreeMap<Long, PendingBlock> frozen;
   boolean resized;
   private long dirtyBytes;
+  /** Bytes of dirty blocks whose write-back put is running. */
+  private long writingBackBytes;
+  /** Dirty blocks in the order they became dirty, for write-back; may hold stale entries. */
+  private final ArrayDeque<PendingBlock> dirtyQueue = new ArrayDeque<>();
   private @Nullable TorusException fenced;
   private @Nullable TorusException writeBackError;
   private CompletableFuture<Void> writeBacks = Futures.done();
@@ -254,12 +264,13 @@ final class VolumeHandle implements BlockVolume {
           }
           dirtyBytes += blockSize;
         }
+        markDirty(p);
         p.hole = false;
         p.version++;
         if (src == null) {
-          p.data.setZero(at, len);
+          p.writableData().setZero(at, len);
         } else {
-          p.data.setBytes(at, src, srcIndex, len);
+          p.writableData().setBytes(at, src, srcIndex, len);
         }
         return Futures.done();
       }
@@ -317,6 +328,7 @@ final class VolumeHandle implements BlockVolume {
             p.data.writeBytes(buf, buf.readerIndex(), blockSize);
           }
           dirtyBytes += blockSize;
+          markDirty(p);
         }
       }
       if (buf != null) {
@@ -343,22 +355,46 @@ final class VolumeHandle implements BlockVolume {
             "volume '" + info.name() + "' cannot write back data: " + e.getMessage(), e));
       }
       List<CompletableFuture<Void>> batch = new ArrayList<>();
-      for (PendingBlock p : pending.values()) {
-        if (dirtyBytes <= dirtyLimit / 2) {
+      while (dirtyBytes - writingBackBytes > dirtyLimit / 2) {
+        PendingBlock p = dirtyQueue.poll();
+        if (p == null) {
           break;
         }
-        if (p.data != null && p.loading == null) {
+        p.queued = false;
+        // Stale entries: frozen by a commit, emptied, loading, or already being written back.
+        if (pending.get(p.index) == p && p.data != null && p.loading == null
+            && p.writeBackVersion != p.version) {
           batch.add(writeBack(p));
         }
       }
-      writeBacks = Futures.allOf(batch);
+      if (!batch.isEmpty()) {
+        writeBacks = Futures.allOf(batch);
+      }
       return dirtyBytes > 2 * dirtyLimit ? writeBacks : Futures.done();
     }
   }
 
+  /** Queues a block that has content in memory for write-back. Called with the monitor held. */
+  void markDirty(PendingBlock p) {
+    if (!p.queued) {
+      p.queued = true;
+      dirtyQueue.add(p);
+    }
+  }
+
   /**
-   * Puts a copy of a dirty block under its (new or session-owned) ref and drops it from memory if
-   * nobody changed it meanwhile. Called with the monitor held.
+   * Empties the write-back queue when a commit freezes every pending block: the commit stores
+   * them, and a failed one queues them again. Called with the monitor held.
+   */
+  void clearDirtyQueue() {
+    for (PendingBlock p; (p = dirtyQueue.poll()) != null; ) {
+      p.queued = false;
+    }
+  }
+
+  /**
+   * Puts a dirty block under its (new or session-owned) ref and drops it from memory if nobody
+   * changed it meanwhile. Called with the monitor held.
    */
   private CompletableFuture<Void> writeBack(PendingBlock p) {
     ByteBuf data = p.data;
@@ -373,16 +409,25 @@ final class VolumeHandle implements BlockVolume {
     }
     long version = p.version;
     int crc = Crc32c.of(data);
-    ByteBuf copy = data.copy();
+    ByteBuf view = p.shareData();
     BlockRef ref = p.ref;
-    CompletableFuture<Void> put = p.stored.handle((v, e) -> null).thenCompose(v -> store.putBlock(ref, copy));
+    p.writeBackVersion = version;
+    writingBackBytes += blockSize;
+    CompletableFuture<Void> put = p.stored.handle((v, e) -> null).thenCompose(v -> store.putBlock(ref, view));
     p.stored = put;
     return put.handle((v, e) -> {
       synchronized (this) {
+        writingBackBytes -= blockSize;
+        if (p.writeBackVersion == version) {
+          p.writeBackVersion = -1;
+        }
         if (e != null) {
           writeBackError = TorusExceptions.unwrap(e);
           log.warn("write-back of block {} of volume '{}' failed: {}", p.index, info.name(),
               writeBackError.getMessage());
+          if (p.data != null && pending.get(p.index) == p) {
+            markDirty(p);
+          }
         } else if (p.data == data && p.version == version) {
           writeBackError = null;
           p.crc = crc;

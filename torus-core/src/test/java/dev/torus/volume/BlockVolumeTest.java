@@ -11,10 +11,14 @@ import dev.torus.TorusException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import dev.torus.metadata.kv.KvMetadata;
+import dev.torus.storage.BlockStores;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -271,6 +275,38 @@ final class BlockVolumeTest {
       }
       assertThat(f.store.stats().usedBlocks()).as("written back before any commit").isPositive();
       assertThat(bytes(join(v.read(0, data.length)))).isEqualTo(data);
+    }
+    try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
+      assertThat(bytes(join(v.read(0, data.length)))).isEqualTo(data);
+    }
+  }
+
+  @Test
+  void eachDirtyBlockIsWrittenBackOnceWhileItsPutRuns() throws Exception {
+    f.close();
+    GatedStore store = new GatedStore(BlockStores.inMemory(BS, 1 << 20));
+    f = VolumeFixture.build(BS, VolumeConfig.DEFAULT.withCommitInterval(Duration.ZERO)
+        .withDirtyLimit(DataSize.ofKibibytes(64)), s -> KvMetadata.inMemory(Clock.systemUTC(), s),
+        store);
+    join(f.volumes.catalog().create("v", 1 << 20));
+    int blocks = 30; // over the 16-block limit, under twice it, where writes would wait
+    byte[] data = random(blocks * BS, 9);
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      CompletableFuture<Void> gate = store.holdPuts();
+      for (int b = 0; b < blocks; b++) {
+        join(v.write((long) b * BS, Unpooled.wrappedBuffer(data, b * BS, BS)));
+      }
+      assertThat(store.puts()).as("write-backs started").isPositive();
+      // A block whose write-back is still running changes: its put keeps the old content, and the
+      // block is written back again.
+      byte[] changed = random(BS, 10);
+      join(v.write(0, Unpooled.wrappedBuffer(changed)));
+      System.arraycopy(changed, 0, data, 0, BS);
+      gate.complete(null);
+      assertThat(store.puts()).as("each content at most once, although every write after the"
+          + " 16th crossed the limit").isLessThanOrEqualTo(blocks + 1);
+      assertThat(bytes(join(v.read(0, data.length)))).isEqualTo(data);
+      join(v.flush());
     }
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
       assertThat(bytes(join(v.read(0, data.length)))).isEqualTo(data);

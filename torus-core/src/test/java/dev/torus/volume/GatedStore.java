@@ -1,0 +1,81 @@
+package dev.torus.volume;
+
+import dev.torus.BlockRef;
+import dev.torus.storage.BlockStore;
+import dev.torus.storage.StoreStats;
+import io.netty.buffer.ByteBuf;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A store in front of another whose puts can be held back (they stay in flight until the gate
+ * opens), and that counts puts by ref, to see what a volume writes back and when.
+ */
+final class GatedStore implements BlockStore {
+  private final BlockStore store;
+  private final AtomicInteger puts = new AtomicInteger();
+  private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
+
+  GatedStore(BlockStore store) {
+    this.store = store;
+  }
+
+  /** Holds every later put until the returned future is completed. */
+  CompletableFuture<Void> holdPuts() {
+    CompletableFuture<Void> g = new CompletableFuture<>();
+    gate = g;
+    return g;
+  }
+
+  /** Puts started so far. */
+  int puts() {
+    return puts.get();
+  }
+
+  @Override
+  public int blockSize() {
+    return store.blockSize();
+  }
+
+  @Override
+  public CompletableFuture<ByteBuf> getBlock(BlockRef ref) {
+    return store.getBlock(ref);
+  }
+
+  @Override
+  public CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data) {
+    puts.incrementAndGet();
+    return gate.thenCompose(v -> store.putBlock(ref, data));
+  }
+
+  @Override
+  public CompletableFuture<Boolean> hasBlock(BlockRef ref) {
+    return store.hasBlock(ref);
+  }
+
+  @Override
+  public CompletableFuture<Void> deleteBlock(BlockRef ref) {
+    return store.deleteBlock(ref);
+  }
+
+  @Override
+  public CompletableFuture<Void> flush() {
+    return store.flush();
+  }
+
+  @Override
+  public CompletableFuture<List<BlockRef>> listBlocks() {
+    return store.listBlocks();
+  }
+
+  @Override
+  public StoreStats stats() {
+    return store.stats();
+  }
+
+  @Override
+  public void close() {
+    store.close();
+  }
+}
