@@ -55,9 +55,11 @@ import java.util.stream.Stream;
  * <p>Either way the volume is served the way {@code torusblk nbdserve} serves it: {@link NbdServer}
  * with {@link ExportResolver#ofVolumes}, with the default {@link VolumeConfig} (background commit
  * every 5 s; FLUSH and FUA commit). A garbage collector runs as it does in {@code torusd}, only
- * more often (every 10 s, 10 s grace), because the benchmark rewrites the whole volume several
- * times a minute and every first overwrite after a commit leaves the old block behind. The export
- * is also the default one, so {@code nbd://127.0.0.1:PORT} works.
+ * more often (every 5 s, 5 s grace), because the benchmark rewrites the whole volume several
+ * times a minute and every first overwrite after a commit leaves the old block behind. The store
+ * has room for four times the volume. The in-memory store keeps its blocks off the heap: give the
+ * JVM {@code -XX:MaxDirectMemorySize} for that ({@code BENCH_JAVA_OPTS}). The export is also the
+ * default one, so {@code nbd://127.0.0.1:PORT} works.
  */
 public final class NbdServeBench {
   private NbdServeBench() {}
@@ -120,7 +122,7 @@ public final class NbdServeBench {
         System::nanoTime);
     join(volumes.catalog().create(export, size));
     GarbageCollector gc = GarbageCollector.create(metadata, volumes, store,
-        new GcConfig(Duration.ofSeconds(10), Duration.ofSeconds(10), 256), System::nanoTime);
+        new GcConfig(Duration.ofSeconds(5), Duration.ofSeconds(5), 256), System::nanoTime);
     gc.start(scheduler);
     opened.push(gc);
     VolumeExports exports = ExportResolver.ofVolumes(volumes, false);

@@ -13,7 +13,9 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Buffer ownership: a returned {@link ByteBuf} belongs to the caller, who must release it. A
  * {@code ByteBuf} passed in is owned by the callee from the call on, and the callee releases it
- * exactly once on every path, failure included (Netty's {@code write()} rule).
+ * exactly once on every path, failure included (Netty's {@code write()} rule). The callee may keep
+ * its memory instead of copying it, so the caller must not change those bytes afterwards, through
+ * this buffer or any other view of the same memory.
  *
  * <p>Integrity: a store never returns bytes that fail its own checksum; it fails with {@code
  * CORRUPTED} instead. Durability: a block is durable only once a {@link #flush()} that started

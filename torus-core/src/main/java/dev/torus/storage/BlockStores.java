@@ -8,8 +8,9 @@ public final class BlockStores {
   private BlockStores() {}
 
   /**
-   * A store that keeps blocks on the heap. Nothing survives the process; {@link
-   * BlockStore#flush()} is a no-op. Fails puts with {@code OUT_OF_SPACE} beyond {@code
+   * A store that keeps blocks in memory, off the Java heap (direct buffers: size the JVM's
+   * {@code -XX:MaxDirectMemorySize} for {@code capacityBlocks}). Nothing survives the process;
+   * {@link BlockStore#flush()} is a no-op. Fails puts with {@code OUT_OF_SPACE} beyond {@code
    * capacityBlocks}.
    */
   public static BlockStore inMemory(int blockSize, long capacityBlocks) {

@@ -4,18 +4,25 @@ import dev.torus.BlockRef;
 import dev.torus.TorusExceptions;
 import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBufAllocator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Blocks on the heap, for clients, tests and the in-memory quick start.
+ * Blocks in memory, for clients, tests and the in-memory quick start.
+ *
+ * <p>Memory: blocks are kept in direct (off-heap) buffers, so a read can go to a socket without a
+ * copy and a store of many gigabytes does not weigh on the Java heap's collector. A put keeps the
+ * caller's buffer when it is exactly one direct block (a volume's block buffer), since the caller
+ * gave it up and must not change it; anything else (a slice of a larger buffer, which would pin
+ * all of it, or a heap buffer) is copied into a buffer of its own.
  *
  * <p>Concurrency: a concurrent map; a put replaces the stored buffer object, never its bytes, so a
  * buffer handed to a reader stays valid and unchanged after a later put or delete. Readers get a
- * retained read-only duplicate: no copy.
+ * retained read-only duplicate, no copy, taken while the map entry is locked: a buffer is released
+ * only after it left the map, so a reader never retains one the pool has already reused.
  */
 final class MemoryBlockStore implements BlockStore {
   private final int blockSize;
@@ -41,16 +48,17 @@ final class MemoryBlockStore implements BlockStore {
     if (closed) {
       return CompletableFuture.failedFuture(TorusExceptions.closed("memory block store"));
     }
-    ByteBuf b = blocks.get(ref);
-    if (b == null) {
+    // Retained inside the map's atomic section: a put or delete that replaces the buffer releases
+    // it only afterwards, so it cannot go back to the pool (and be reused) before this retain.
+    ByteBuf[] view = new ByteBuf[1];
+    blocks.computeIfPresent(ref, (r, b) -> {
+      view[0] = b.retainedDuplicate();
+      return b;
+    });
+    if (view[0] == null) {
       return CompletableFuture.failedFuture(TorusExceptions.notFound("block " + ref));
     }
-    // A concurrent put may release b between get and retain; retry once against the new value.
-    try {
-      return CompletableFuture.completedFuture(b.retainedDuplicate());
-    } catch (io.netty.util.IllegalReferenceCountException e) {
-      return getBlock(ref);
-    }
+    return CompletableFuture.completedFuture(view[0]);
   }
 
   @Override
@@ -67,9 +75,7 @@ final class MemoryBlockStore implements BlockStore {
         throw TorusExceptions.outOfSpace(
             "memory block store is full (" + capacityBlocks + " blocks); give it more memory");
       }
-      ByteBuf copy = Unpooled.buffer(blockSize, blockSize);
-      copy.writeBytes(data, data.readerIndex(), blockSize);
-      ByteBuf old = blocks.put(ref, copy.asReadOnly());
+      ByteBuf old = blocks.put(ref, keep(data).asReadOnly());
       if (old != null) {
         old.release();
       }
@@ -79,6 +85,19 @@ final class MemoryBlockStore implements BlockStore {
     } finally {
       data.release();
     }
+  }
+
+  /** The buffer to store for {@code data}, which the caller releases afterwards. */
+  private ByteBuf keep(ByteBuf data) {
+    ByteBuf root = data;
+    while (root.unwrap() != null) {
+      root = root.unwrap();
+    }
+    if (data.isDirect() && root.capacity() == blockSize) {
+      return data.retainedDuplicate();
+    }
+    ByteBuf copy = ByteBufAllocator.DEFAULT.directBuffer(blockSize, blockSize);
+    return copy.writeBytes(data, data.readerIndex(), blockSize);
   }
 
   @Override
@@ -128,7 +147,11 @@ final class MemoryBlockStore implements BlockStore {
       return;
     }
     closed = true;
-    blocks.values().forEach(ByteBuf::release);
-    blocks.clear();
+    for (BlockRef ref : blocks.keySet()) {
+      ByteBuf b = blocks.remove(ref);
+      if (b != null) {
+        b.release();
+      }
+    }
   }
 }

@@ -39,14 +39,16 @@ public interface BlockStoreContract {
 
   @Test
   default void putThenGetRoundTripsByteExact() {
+    ByteBuf d;
+    CompositeByteBuf c;
     try (BlockStore store = newStore(BLOCK_SIZE, 16)) {
       byte[] heap = Blocks.random(BLOCK_SIZE, 1);
       byte[] direct = Blocks.random(BLOCK_SIZE, 2);
       byte[] composite = Blocks.random(BLOCK_SIZE, 3);
       Futures.join(store.putBlock(ref(1), Unpooled.wrappedBuffer(heap)));
-      ByteBuf d = Unpooled.directBuffer(BLOCK_SIZE).writeBytes(direct);
+      d = Unpooled.directBuffer(BLOCK_SIZE).writeBytes(direct);
       Futures.join(store.putBlock(ref(2), d));
-      CompositeByteBuf c = Unpooled.compositeBuffer();
+      c = Unpooled.compositeBuffer();
       c.addComponents(true, Unpooled.wrappedBuffer(composite, 0, 1000),
           Unpooled.wrappedBuffer(composite, 1000, BLOCK_SIZE - 1000));
       Futures.join(store.putBlock(ref(3), c));
@@ -54,9 +56,10 @@ public interface BlockStoreContract {
       assertThat(Blocks.read(store, ref(1))).isEqualTo(heap);
       assertThat(Blocks.read(store, ref(2))).isEqualTo(direct);
       assertThat(Blocks.read(store, ref(3))).isEqualTo(composite);
-      assertThat(d.refCnt()).as("the store releases what it was given").isZero();
-      assertThat(c.refCnt()).isZero();
     }
+    // A store may keep a buffer it was given instead of copying it, but not beyond its close.
+    assertThat(d.refCnt()).as("the store releases what it was given").isZero();
+    assertThat(c.refCnt()).isZero();
   }
 
   @Test

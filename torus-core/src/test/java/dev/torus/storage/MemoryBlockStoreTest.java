@@ -1,9 +1,40 @@
 package dev.torus.storage;
 
-/** Runs the {@link BlockStoreContract} against the in-memory store. */
+import static dev.torus.storage.BlockStoreContract.ref;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.torus.internal.concurrent.Futures;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+
+/** Runs the {@link BlockStoreContract} against the in-memory store, plus its memory rules. */
 final class MemoryBlockStoreTest implements BlockStoreContract {
   @Override
   public BlockStore newStore(int blockSize, long capacityBlocks) {
     return BlockStores.inMemory(blockSize, capacityBlocks);
+  }
+
+  @Test
+  void keepsAWholeDirectBlockAndCopiesASliceOfALargerBuffer() {
+    try (BlockStore store = newStore(BLOCK_SIZE, 4)) {
+      byte[] bytes = Blocks.random(3 * BLOCK_SIZE, 5);
+      ByteBuf large = Unpooled.directBuffer(3 * BLOCK_SIZE).writeBytes(bytes);
+      Futures.join(store.putBlock(ref(1), large.retainedSlice(BLOCK_SIZE, BLOCK_SIZE)));
+      large.release();
+      assertThat(large.refCnt()).as("a slice is copied, not kept with the memory around it")
+          .isZero();
+
+      ByteBuf whole = Unpooled.directBuffer(BLOCK_SIZE, BLOCK_SIZE).writeBytes(bytes, 0, BLOCK_SIZE);
+      Futures.join(store.putBlock(ref(2), whole.retain()));
+      whole.release();
+      assertThat(whole.refCnt()).as("a whole block buffer is kept, not copied").isOne();
+
+      byte[] expected = new byte[BLOCK_SIZE];
+      System.arraycopy(bytes, BLOCK_SIZE, expected, 0, BLOCK_SIZE);
+      assertThat(Blocks.read(store, ref(1))).isEqualTo(expected);
+      Futures.join(store.deleteBlock(ref(2)));
+      assertThat(whole.refCnt()).as("and released when deleted").isZero();
+    }
   }
 }
