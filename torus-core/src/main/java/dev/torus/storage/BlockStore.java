@@ -4,6 +4,7 @@ import dev.torus.BlockRef;
 import dev.torus.TorusExceptions;
 import dev.torus.internal.buffer.Crc32c;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -28,6 +29,15 @@ import java.util.concurrent.CompletableFuture;
 public interface BlockStore extends AutoCloseable {
   /** The size of every block in bytes. */
   int blockSize();
+
+  /**
+   * Where to allocate a block's buffer that will be passed to {@link #putBlock}: a store may keep
+   * such a buffer instead of copying it. Any buffer is accepted; this one can save a copy. The
+   * default is Netty's default allocator.
+   */
+  default ByteBufAllocator allocator() {
+    return ByteBufAllocator.DEFAULT;
+  }
 
   /** Reads a block; the result has exactly {@link #blockSize()} readable bytes. */
   CompletableFuture<ByteBuf> getBlock(BlockRef ref);

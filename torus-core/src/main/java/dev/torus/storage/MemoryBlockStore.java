@@ -5,6 +5,7 @@ import dev.torus.TorusExceptions;
 import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -14,10 +15,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * Blocks in memory, for clients, tests and the in-memory quick start.
  *
  * <p>Memory: blocks are kept in direct (off-heap) buffers, so a read can go to a socket without a
- * copy and a store of many gigabytes does not weigh on the Java heap's collector. A put keeps the
- * caller's buffer when it is exactly one direct block (a volume's block buffer), since the caller
- * gave it up and must not change it; anything else (a slice of a larger buffer, which would pin
- * all of it, or a heap buffer) is copied into a buffer of its own.
+ * copy and a store of many gigabytes does not weigh on the Java heap's collector. They come from
+ * the store's own pool ({@link #allocator()}), in which every buffer is one block: long-lived
+ * blocks never share pool chunks with short-lived network buffers, which kept up to twice the
+ * stored bytes in the shared pool. A put keeps the caller's buffer when it is exactly one block
+ * from that pool (a volume's block buffer), since the caller gave it up and must not change it;
+ * anything else (a slice of a larger buffer, which would pin all of it, or a heap buffer) is
+ * copied.
  *
  * <p>Concurrency: a concurrent map; a put replaces the stored buffer object, never its bytes, so a
  * buffer handed to a reader stays valid and unchanged after a later put or delete. Readers get a
@@ -28,6 +32,10 @@ final class MemoryBlockStore implements BlockStore {
   private final int blockSize;
   private final long capacityBlocks;
   private final ConcurrentHashMap<BlockRef, ByteBuf> blocks = new ConcurrentHashMap<>();
+  /** Direct only, one arena, no per-thread caches: a slab of equal blocks, freed chunk by chunk. */
+  private final ByteBufAllocator allocator = new PooledByteBufAllocator(true, 0, 1,
+      PooledByteBufAllocator.defaultPageSize(), PooledByteBufAllocator.defaultMaxOrder(), 0, 0,
+      false);
   private volatile boolean closed;
 
   MemoryBlockStore(int blockSize, long capacityBlocks) {
@@ -41,6 +49,11 @@ final class MemoryBlockStore implements BlockStore {
   @Override
   public int blockSize() {
     return blockSize;
+  }
+
+  @Override
+  public ByteBufAllocator allocator() {
+    return allocator;
   }
 
   @Override
@@ -93,10 +106,10 @@ final class MemoryBlockStore implements BlockStore {
     while (root.unwrap() != null) {
       root = root.unwrap();
     }
-    if (data.isDirect() && root.capacity() == blockSize) {
+    if (root.alloc() == allocator && root.capacity() == blockSize) {
       return data.retainedDuplicate();
     }
-    ByteBuf copy = ByteBufAllocator.DEFAULT.directBuffer(blockSize, blockSize);
+    ByteBuf copy = allocator.directBuffer(blockSize, blockSize);
     return copy.writeBytes(data, data.readerIndex(), blockSize);
   }
 

@@ -256,7 +256,7 @@ final class VolumeHandle implements BlockVolume {
         wait = startLoad(p, p.stored.thenCompose(v -> fetch(index, stored)));
       } else {
         if (p.data == null) {
-          p.data = ByteBufAllocator.DEFAULT.buffer(blockSize, blockSize);
+          p.data = store.allocator().directBuffer(blockSize, blockSize);
           if (whole && src != null) {
             p.data.writerIndex(blockSize); // about to be overwritten entirely
           } else {
@@ -321,7 +321,7 @@ final class VolumeHandle implements BlockVolume {
             pending.remove(p.index);
           }
         } else if (p.data == null) {
-          p.data = ByteBufAllocator.DEFAULT.buffer(blockSize, blockSize);
+          p.data = store.allocator().directBuffer(blockSize, blockSize);
           if (buf == null) {
             p.data.writeZero(blockSize);
           } else {

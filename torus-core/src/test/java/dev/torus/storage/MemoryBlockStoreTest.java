@@ -16,19 +16,25 @@ final class MemoryBlockStoreTest implements BlockStoreContract {
   }
 
   @Test
-  void keepsAWholeDirectBlockAndCopiesASliceOfALargerBuffer() {
+  void keepsAWholeBlockOfItsPoolAndCopiesAnythingElse() {
     try (BlockStore store = newStore(BLOCK_SIZE, 4)) {
       byte[] bytes = Blocks.random(3 * BLOCK_SIZE, 5);
-      ByteBuf large = Unpooled.directBuffer(3 * BLOCK_SIZE).writeBytes(bytes);
+      ByteBuf large = store.allocator().directBuffer(3 * BLOCK_SIZE).writeBytes(bytes);
       Futures.join(store.putBlock(ref(1), large.retainedSlice(BLOCK_SIZE, BLOCK_SIZE)));
       large.release();
       assertThat(large.refCnt()).as("a slice is copied, not kept with the memory around it")
           .isZero();
 
-      ByteBuf whole = Unpooled.directBuffer(BLOCK_SIZE, BLOCK_SIZE).writeBytes(bytes, 0, BLOCK_SIZE);
+      ByteBuf other = Unpooled.directBuffer(BLOCK_SIZE, BLOCK_SIZE).writeBytes(bytes, 0, BLOCK_SIZE);
+      Futures.join(store.putBlock(ref(3), other));
+      assertThat(other.refCnt()).as("a block from another allocator is copied").isZero();
+
+      ByteBuf whole = store.allocator().directBuffer(BLOCK_SIZE, BLOCK_SIZE)
+          .writeBytes(bytes, 0, BLOCK_SIZE);
       Futures.join(store.putBlock(ref(2), whole.retain()));
       whole.release();
-      assertThat(whole.refCnt()).as("a whole block buffer is kept, not copied").isOne();
+      assertThat(whole.refCnt()).as("a whole block of the store's pool is kept, not copied")
+          .isOne();
 
       byte[] expected = new byte[BLOCK_SIZE];
       System.arraycopy(bytes, BLOCK_SIZE, expected, 0, BLOCK_SIZE);
