@@ -127,9 +127,14 @@ fi
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-# measure NAME URI: fills the device, runs every job, writes NAME.results (job iops kib/s).
+# cpu PID: CPU time (user + system, all threads) the process has used, in clock ticks.
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# measure NAME URI PID: fills the device, runs every job, writes NAME.results (job iops kib/s
+# server-cpu-µs-per-request). The server's CPU time is taken after the ramp-up, so it is less
+# sensitive than throughput to other work on the machine.
 measure() {
-  local name="$1" uri="$2"
+  local name="$1" uri="$2" pid="$3" fio_pid c0 c1
   echo "== $name: $uri (load average $(load))" >&2
   fio_json "$uri" fill --rw=write --bs=1M --iodepth=16 >/dev/null
   fio_json "$uri" warmup --rw=randrw --bs=64k --iodepth=16 --time_based --runtime=5 >/dev/null
@@ -138,10 +143,17 @@ measure() {
     read -r job args <<<"$spec"
     # shellcheck disable=SC2086
     fio_json "$uri" "$job" $args --time_based --runtime="$runtime" --ramp_time=2 \
-      >"$work/$name.$job.json"
-    jq -r --arg job "$job" \
+      >"$work/$name.$job.json" &
+    fio_pid=$!
+    sleep 2
+    c0=$(cpu "$pid")
+    wait "$fio_pid"
+    c1=$(cpu "$pid")
+    jq -r --arg job "$job" --argjson ticks $((c1 - c0)) --argjson hz "$(getconf CLK_TCK)" \
+      --argjson runtime "$runtime" \
       '.jobs[0] | (if .read.io_bytes > 0 then .read else .write end)
-        | "\($job) \(.iops) \(.bw)"' "$work/$name.$job.json" >>"$work/$name.results"
+        | "\($job) \(.iops) \(.bw) \($ticks / $hz * 1e6 / (.iops * $runtime))"' \
+      "$work/$name.$job.json" >>"$work/$name.results"
     echo "   $(tail -1 "$work/$name.results")" >&2
   done
   echo "   (load average $(load))" >&2
@@ -156,7 +168,7 @@ serve_and_measure() {
   cmd="${cmd//\{size\}/$size}"
   # shellcheck disable=SC2086
   start "$name" "nbd://127.0.0.1:$port/$export_name" $cmd
-  measure "$name" "nbd://127.0.0.1:$port/$export_name"
+  measure "$name" "nbd://127.0.0.1:$port/$export_name" "${pids[-1]}"
   stop_last
 }
 
@@ -185,7 +197,7 @@ done
 if [[ "$baselines" == yes ]]; then
   port=$(free_port)
   start nbdkit "nbd://127.0.0.1:$port/" nbdkit -f -i 127.0.0.1 -p "$port" memory "$size"
-  measure nbdkit "nbd://127.0.0.1:$port/"
+  measure nbdkit "nbd://127.0.0.1:$port/" "${pids[-1]}"
   stop_last
 
   port=$(free_port)
@@ -193,32 +205,46 @@ if [[ "$baselines" == yes ]]; then
   start qemu-nbd "nbd://127.0.0.1:$port/$export_name" \
     qemu-nbd -f raw -b 127.0.0.1 -p "$port" -x "$export_name" --persistent --shared=8 \
     "$work/disk.raw"
-  measure qemu-nbd "nbd://127.0.0.1:$port/$export_name"
+  measure qemu-nbd "nbd://127.0.0.1:$port/$export_name" "${pids[-1]}"
   stop_last
   names+=(nbdkit qemu-nbd)
 fi
 
 echo
 echo "fio nbd engine, $size, ${runtime}s per job, Torus block size $block_size; load average now $(load)"
-echo "4k jobs in IOPS, 1m jobs in MiB/s; ratios of the Torus volumes to the baselines in brackets"
+echo "4k jobs in IOPS, 1m jobs in MiB/s; then each Torus volume as a ratio to nbdkit and to qemu-nbd"
 files=()
 for n in "${names[@]}"; do files+=("$work/$n.results"); done
-# One line per job: the job name, then per server "iops kib/s"; awk prints the chosen metric.
+# One line per job: the job name, then per server "iops kib/s cpu"; awk prints the chosen column.
 paste -d' ' "${files[@]}" | awk -v names="${names[*]}" -v baselines="$baselines" '
   BEGIN {
     n = split(names, name, " ")
     printf "%-18s", "job"
     for (i = 1; i <= n; i++) printf " %12s", name[i]
     if (baselines == "yes")
-      for (i = 1; i <= n - 2; i++) printf " %22s", name[i] " vs nbdkit/qemu"
+      for (i = 1; i <= n - 2; i++) printf " %24s", name[i] " / nbdkit, qemu"
     printf "\n"
   }
   {
     mb = ($1 ~ /-1m-/)
-    for (i = 1; i <= n; i++) v[i] = mb ? $((i - 1) * 3 + 3) / 1024 : $((i - 1) * 3 + 2)
+    for (i = 1; i <= n; i++) v[i] = mb ? $((i - 1) * 4 + 3) / 1024 : $((i - 1) * 4 + 2)
     printf "%-18s", $1
     for (i = 1; i <= n; i++) printf " %12.*f", mb ? 1 : 0, v[i]
     if (baselines == "yes")
-      for (i = 1; i <= n - 2; i++) printf " %13.2fx / %5.2fx", v[i] / v[n - 1], v[i] / v[n]
+      for (i = 1; i <= n - 2; i++) printf " %16.2fx, %5.2fx", v[i] / v[n - 1], v[i] / v[n]
+    printf "\n"
+  }'
+echo
+echo "Server CPU time per request in µs (user + system, all threads, after the ramp-up)"
+paste -d' ' "${files[@]}" | awk -v names="${names[*]}" '
+  BEGIN {
+    n = split(names, name, " ")
+    printf "%-18s", "job"
+    for (i = 1; i <= n; i++) printf " %12s", name[i]
+    printf "\n"
+  }
+  {
+    printf "%-18s", $1
+    for (i = 1; i <= n; i++) printf " %12.1f", $((i - 1) * 4 + 4)
     printf "\n"
   }'
