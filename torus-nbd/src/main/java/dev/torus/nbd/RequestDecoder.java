@@ -13,7 +13,9 @@ import java.util.List;
  * NBD_CMD_FLAG_PAYLOAD_LEN} is set).
  *
  * <p>A payload up to the connection's maximum is delivered as a retained slice of the input, so
- * write data reaches the device without another copy. A longer payload is skipped as it arrives
+ * write data reaches the device without another copy. While a payload is still arriving, the
+ * socket's buffers are gathered into a composite instead of being merged into one buffer: merging
+ * copied every byte of a large write once more before the device saw it. A longer payload is skipped as it arrives
  * and the request delivered without it, which keeps the stream in sync and lets the handler answer
  * EINVAL instead of buffering a client-chosen amount of memory. After {@code NBD_CMD_DISC} the
  * client may send nothing more, so every later byte is ignored. A wrong magic cannot be
@@ -51,6 +53,7 @@ final class RequestDecoder extends ByteToMessageDecoder {
           out.add(new NbdRequest(flags, type, cookie, offset, length,
               in.readRetainedSlice((int) length)));
           state = State.HEADER;
+          setCumulator(MERGE_CUMULATOR); // headers parse faster from one buffer
         }
       }
       case SKIP_PAYLOAD -> {
@@ -94,6 +97,9 @@ final class RequestDecoder extends ByteToMessageDecoder {
       }
     } else if (length > 0 && length <= maxPayload) {
       state = State.PAYLOAD;
+      if (in.readableBytes() < length) {
+        setCumulator(COMPOSITE_CUMULATOR);
+      }
     } else if (length > 0) {
       out.add(new NbdRequest(flags, type, cookie, offset, length, null));
       remaining = length;
