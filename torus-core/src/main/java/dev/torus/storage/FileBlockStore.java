@@ -166,7 +166,13 @@ final class FileBlockStore implements BlockStore {
 
   @Override
   public CompletableFuture<ByteBuf> getBlock(BlockRef ref) {
-    return submit(() -> read(ref), null);
+    return submit(() -> read(ref, null), null);
+  }
+
+  /** One checksum pass serves both checks: the index's CRC and the caller's. */
+  @Override
+  public CompletableFuture<ByteBuf> getBlock(BlockRef ref, int expectedCrc) {
+    return submit(() -> read(ref, expectedCrc), null);
   }
 
   @Override
@@ -243,7 +249,8 @@ final class FileBlockStore implements BlockStore {
     return "block store in " + dir;
   }
 
-  private ByteBuf read(BlockRef ref) throws IOException {
+  /** Reads a block checked against the index and, if given, against {@code expectedCrc}. */
+  private ByteBuf read(BlockRef ref, @Nullable Integer expectedCrc) throws IOException {
     while (true) {
       long reuses = table.reuses();
       long entry = table.lookup(ref);
@@ -265,6 +272,11 @@ final class FileBlockStore implements BlockStore {
         throw e;
       }
       if (actual == SlotIndex.crc(entry)) {
+        if (expectedCrc != null && actual != expectedCrc) {
+          block.release();
+          throw TorusExceptions.corrupted("block " + ref + " does not match the checksum it was"
+              + " written with");
+        }
         return block;
       }
       block.release();

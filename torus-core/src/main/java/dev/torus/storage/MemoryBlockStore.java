@@ -2,6 +2,7 @@ package dev.torus.storage;
 
 import dev.torus.BlockRef;
 import dev.torus.TorusExceptions;
+import dev.torus.internal.buffer.Crc32c;
 import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -23,6 +24,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * anything else (a slice of a larger buffer, which would pin all of it, or a heap buffer) is
  * copied.
  *
+ * <p>Integrity: the bytes of a stored buffer never change, so a block is checked against the
+ * checksum a reader expects once per stored buffer ({@link #getBlock(BlockRef, int)}), not on
+ * every read; a put of the same ref stores a new buffer, which is checked again.
+ *
  * <p>Concurrency: a concurrent map; a put replaces the stored buffer object, never its bytes, so a
  * buffer handed to a reader stays valid and unchanged after a later put or delete. Readers get a
  * retained read-only duplicate, no copy, taken while the map entry is locked: a buffer is released
@@ -31,12 +36,15 @@ import java.util.concurrent.ConcurrentHashMap;
 final class MemoryBlockStore implements BlockStore {
   private final int blockSize;
   private final long capacityBlocks;
-  private final ConcurrentHashMap<BlockRef, ByteBuf> blocks = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<BlockRef, Stored> blocks = new ConcurrentHashMap<>();
   /** Direct only, one arena, no per-thread caches: a slab of equal blocks, freed chunk by chunk. */
   private final ByteBufAllocator allocator = new PooledByteBufAllocator(true, 0, 1,
       PooledByteBufAllocator.defaultPageSize(), PooledByteBufAllocator.defaultMaxOrder(), 0, 0,
       false);
   private volatile boolean closed;
+
+  /** No checksum checked yet; real ones are unsigned 32-bit values. */
+  private static final long NOT_VERIFIED = -1;
 
   MemoryBlockStore(int blockSize, long capacityBlocks) {
     if (blockSize <= 0 || capacityBlocks <= 0) {
@@ -58,18 +66,41 @@ final class MemoryBlockStore implements BlockStore {
 
   @Override
   public CompletableFuture<ByteBuf> getBlock(BlockRef ref) {
+    return get(ref, NOT_VERIFIED);
+  }
+
+  /**
+   * Checks the block against {@code expectedCrc} the first time it is asked for with it, and not
+   * again while the same buffer is stored: the bytes of a stored buffer never change.
+   */
+  @Override
+  public CompletableFuture<ByteBuf> getBlock(BlockRef ref, int expectedCrc) {
+    return get(ref, Integer.toUnsignedLong(expectedCrc));
+  }
+
+  private CompletableFuture<ByteBuf> get(BlockRef ref, long expectedCrc) {
     if (closed) {
       return CompletableFuture.failedFuture(TorusExceptions.closed("memory block store"));
     }
     // Retained inside the map's atomic section: a put or delete that replaces the buffer releases
     // it only afterwards, so it cannot go back to the pool (and be reused) before this retain.
+    Stored[] stored = new Stored[1];
     ByteBuf[] view = new ByteBuf[1];
     blocks.computeIfPresent(ref, (r, b) -> {
-      view[0] = b.retainedDuplicate();
+      stored[0] = b;
+      view[0] = b.buf.retainedDuplicate();
       return b;
     });
     if (view[0] == null) {
       return CompletableFuture.failedFuture(TorusExceptions.notFound("block " + ref));
+    }
+    if (expectedCrc != NOT_VERIFIED && stored[0].verifiedCrc != expectedCrc) {
+      if (Integer.toUnsignedLong(Crc32c.of(view[0])) != expectedCrc) {
+        view[0].release();
+        return CompletableFuture.failedFuture(TorusExceptions.corrupted("block " + ref
+            + " does not match the checksum it was written with"));
+      }
+      stored[0].verifiedCrc = expectedCrc;
     }
     return CompletableFuture.completedFuture(view[0]);
   }
@@ -88,9 +119,9 @@ final class MemoryBlockStore implements BlockStore {
         throw TorusExceptions.outOfSpace(
             "memory block store is full (" + capacityBlocks + " blocks); give it more memory");
       }
-      ByteBuf old = blocks.put(ref, keep(data).asReadOnly());
+      Stored old = blocks.put(ref, new Stored(keep(data).asReadOnly()));
       if (old != null) {
-        old.release();
+        old.buf.release();
       }
       return Futures.done();
     } catch (RuntimeException e) {
@@ -126,9 +157,9 @@ final class MemoryBlockStore implements BlockStore {
     if (closed) {
       return CompletableFuture.failedFuture(TorusExceptions.closed("memory block store"));
     }
-    ByteBuf old = blocks.remove(ref);
+    Stored old = blocks.remove(ref);
     if (old != null) {
-      old.release();
+      old.buf.release();
     }
     return Futures.done();
   }
@@ -161,10 +192,20 @@ final class MemoryBlockStore implements BlockStore {
     }
     closed = true;
     for (BlockRef ref : blocks.keySet()) {
-      ByteBuf b = blocks.remove(ref);
+      Stored b = blocks.remove(ref);
       if (b != null) {
-        b.release();
+        b.buf.release();
       }
+    }
+  }
+
+  /** A stored block, and the checksum it was last found to have (or {@link #NOT_VERIFIED}). */
+  private static final class Stored {
+    final ByteBuf buf;
+    volatile long verifiedCrc = NOT_VERIFIED;
+
+    Stored(ByteBuf buf) {
+      this.buf = buf;
     }
   }
 }

@@ -10,6 +10,7 @@ import dev.torus.INodeRef;
 import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
 import dev.torus.VolumeId;
+import dev.torus.internal.buffer.Crc32c;
 import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -80,6 +81,33 @@ public interface BlockStoreContract {
       Futures.join(store.putBlock(ref(1), Blocks.buf(BLOCK_SIZE, 2)));
       assertThat(Blocks.read(store, ref(1))).isEqualTo(Blocks.random(BLOCK_SIZE, 2));
       assertThat(store.stats().usedBlocks()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  default void getWithAnExpectedChecksumReturnsOnlyTheBlockThatHasIt() {
+    try (BlockStore store = newStore(BLOCK_SIZE, 4)) {
+      byte[] first = Blocks.random(BLOCK_SIZE, 1);
+      byte[] second = Blocks.random(BLOCK_SIZE, 2);
+      int firstCrc = Crc32c.of(first, 0, BLOCK_SIZE);
+      int secondCrc = Crc32c.of(second, 0, BLOCK_SIZE);
+      Futures.join(store.putBlock(ref(1), Unpooled.wrappedBuffer(first)));
+      for (int i = 0; i < 2; i++) { // the second read may be answered from what the first checked
+        assertThat(bytes(Futures.join(store.getBlock(ref(1), firstCrc)))).isEqualTo(first);
+      }
+      assertCode(store.getBlock(ref(1), firstCrc + 1), ErrorCode.CORRUPTED);
+      Futures.join(store.putBlock(ref(1), Unpooled.wrappedBuffer(second)));
+      assertCode(store.getBlock(ref(1), firstCrc), ErrorCode.CORRUPTED);
+      assertThat(bytes(Futures.join(store.getBlock(ref(1), secondCrc)))).isEqualTo(second);
+      assertCode(store.getBlock(ref(2), secondCrc), ErrorCode.NOT_FOUND);
+    }
+  }
+
+  private static byte[] bytes(ByteBuf buf) {
+    try {
+      return ByteBufUtil.getBytes(buf);
+    } finally {
+      buf.release();
     }
   }
 
