@@ -3,6 +3,8 @@ package dev.torus.bench;
 import static dev.torus.internal.concurrent.Futures.join;
 
 import dev.torus.PeerId;
+import dev.torus.gc.GarbageCollector;
+import dev.torus.gc.GcConfig;
 import dev.torus.internal.concurrent.Threads;
 import dev.torus.metadata.GlobalMetadata;
 import dev.torus.metadata.MetadataService;
@@ -17,6 +19,7 @@ import dev.torus.volume.VolumeService;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.SplittableRandom;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -37,9 +40,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The volume's own cost per request, without NBD, the network or a client: 4 KiB random and 1
- * MiB sequential reads and writes on a filled 1 GiB in-memory volume, per block size. The same
+ * MiB sequential reads and writes on a filled 256 MiB in-memory volume, per block size. The same
  * jobs as {@code bench/nbd-fio.sh}, one at a time (queue depth 1) on the calling thread; the
- * default background commit runs every 5 s as it does when served.
+ * default background commit runs every 5 s and a garbage collector every 5 s, as when {@code
+ * NbdServeBench} serves the volume.
  *
  * <pre>
  * bench/run org.openjdk.jmh.Main VolumeIoBench [-p blockSize=16384]
@@ -52,7 +56,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx2g", "-XX:MaxDirectMemorySize=6g"})
 public class VolumeIoBench {
-  private static final long SIZE = 1L << 30;
+  private static final long SIZE = 256L << 20;
   private static final int SMALL = 4096;
   private static final int LARGE = 1 << 20;
 
@@ -62,6 +66,7 @@ public class VolumeIoBench {
   private ScheduledExecutorService scheduler;
   private MetadataService metadata;
   private BlockStore store;
+  private GarbageCollector gc;
   private BlockVolume volume;
   private final SplittableRandom random = new SplittableRandom(7);
   private ByteBuf small;
@@ -72,13 +77,17 @@ public class VolumeIoBench {
   public void setUp() {
     scheduler = Executors.newScheduledThreadPool(2, Threads.daemon("bench"));
     metadata = KvMetadata.inMemory(Clock.systemUTC(), scheduler);
-    long capacity = 4 * (SIZE / blockSize) + 1024;
+    // Writes here outrun the collector (no network in between): room for eight volumes of garbage.
+    long capacity = 8 * (SIZE / blockSize) + 1024;
     store = BlockStores.inMemory(blockSize, capacity);
     join(metadata.initialize(new GlobalMetadata(blockSize, GlobalMetadata.CRC32C),
         Rings.single(1, new RingMember(new PeerId("bench"), capacity))));
     VolumeService volumes = VolumeService.create(metadata, store, VolumeConfig.DEFAULT, scheduler,
         System::nanoTime);
     join(volumes.catalog().create("bench", SIZE));
+    gc = GarbageCollector.create(metadata, volumes, store,
+        new GcConfig(Duration.ofSeconds(5), Duration.ofSeconds(5), 256), System::nanoTime);
+    gc.start(scheduler);
     volume = join(volumes.openWritable("bench"));
     byte[] bytes = new byte[LARGE];
     random.nextBytes(bytes);
@@ -93,6 +102,7 @@ public class VolumeIoBench {
   @TearDown(Level.Trial)
   public void tearDown() throws InterruptedException {
     volume.close();
+    gc.close();
     small.release();
     large.release();
     store.close();
