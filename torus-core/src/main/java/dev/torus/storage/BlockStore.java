@@ -64,6 +64,17 @@ public interface BlockStore extends AutoCloseable {
    */
   CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data);
 
+  /**
+   * Stores a block whose CRC-32C the caller has computed ({@code crc}, over exactly the readable
+   * bytes of {@code data}), as a volume does for its map: the checksum travels with the block, and
+   * a store that records checksums may take it instead of computing it again. A store never
+   * trusts it for a read: a wrong {@code crc} makes later reads fail {@code CORRUPTED}, as damage
+   * would. Otherwise as {@link #putBlock(BlockRef, ByteBuf)}, which the default calls.
+   */
+  default CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data, int crc) {
+    return putBlock(ref, data);
+  }
+
   /** Whether a block is stored. */
   CompletableFuture<Boolean> hasBlock(BlockRef ref);
 

@@ -177,13 +177,23 @@ final class FileBlockStore implements BlockStore {
 
   @Override
   public CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data) {
+    return put(ref, data, null);
+  }
+
+  /** Records the caller's checksum in the index instead of computing it again. */
+  @Override
+  public CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data, int crc) {
+    return put(ref, data, crc);
+  }
+
+  private CompletableFuture<Void> put(BlockRef ref, ByteBuf data, @Nullable Integer crc) {
     if (data.readableBytes() != blockSize) {
       int size = data.readableBytes();
       data.release();
       return CompletableFuture.failedFuture(TorusExceptions.invalid(
           "block " + ref + " has " + size + " bytes, expected " + blockSize));
     }
-    return submit(() -> write(ref, data), data);
+    return submit(() -> write(ref, data, crc != null ? crc : Crc32c.of(data)), data);
   }
 
   @Override
@@ -288,8 +298,7 @@ final class FileBlockStore implements BlockStore {
     }
   }
 
-  private @Nullable Void write(BlockRef ref, ByteBuf block) throws IOException {
-    int crc = Crc32c.of(block);
+  private @Nullable Void write(BlockRef ref, ByteBuf block, int crc) throws IOException {
     int slot = allocate();
     boolean overLimit;
     try {

@@ -151,7 +151,7 @@ final class Committer {
           CompletableFuture<Void> stored = new CompletableFuture<>();
           f.stored = stored;
           uploads.add(() -> previous.handle((x, e) -> null)
-              .thenCompose(x -> v.store.putBlock(ref, data))
+              .thenCompose(x -> v.store.putBlock(ref, data, crc))
               .whenComplete((x, e) -> complete(stored, e)));
           changes.put(f.index, new BlockPointer(ref, crc));
         } else {
@@ -175,7 +175,7 @@ final class Committer {
   private CompletableFuture<Void> storePages(TreeUpdate update) {
     List<Supplier<CompletableFuture<Void>>> puts = new ArrayList<>(update.pages().size());
     for (PageWrite page : update.pages()) {
-      puts.add(() -> volume.store.putBlock(page.ref(), BlockMap.buffer(page)));
+      puts.add(() -> volume.store.putBlock(page.ref(), BlockMap.buffer(page), page.crc()));
     }
     return Futures.window(puts, MAX_PUTS_IN_FLIGHT);
   }

@@ -413,7 +413,7 @@ final class VolumeHandle implements BlockVolume {
     BlockRef ref = p.ref;
     p.writeBackVersion = version;
     writingBackBytes += blockSize;
-    CompletableFuture<Void> put = p.stored.handle((v, e) -> null).thenCompose(v -> store.putBlock(ref, view));
+    CompletableFuture<Void> put = p.stored.handle((v, e) -> null).thenCompose(v -> store.putBlock(ref, view, crc));
     p.stored = put;
     return put.handle((v, e) -> {
       synchronized (this) {

@@ -103,6 +103,21 @@ public interface BlockStoreContract {
     }
   }
 
+  @Test
+  default void aPutWithItsChecksumReadsBackAndAWrongChecksumIsNeverServed() {
+    try (BlockStore store = newStore(BLOCK_SIZE, 4)) {
+      byte[] block = Blocks.random(BLOCK_SIZE, 3);
+      int crc = Crc32c.of(block, 0, BLOCK_SIZE);
+      Futures.join(store.putBlock(ref(1), Unpooled.wrappedBuffer(block), crc));
+      assertThat(bytes(Futures.join(store.getBlock(ref(1), crc)))).isEqualTo(block);
+      assertThat(Blocks.read(store, ref(1))).isEqualTo(block);
+      // A caller's wrong checksum is not taken on trust: the bytes are never served as having it.
+      Futures.join(store.putBlock(ref(2), Unpooled.wrappedBuffer(block), crc + 1));
+      assertThatThrownBy(() -> bytes(Futures.join(store.getBlock(ref(2), crc + 1))))
+          .isInstanceOf(TorusException.class);
+    }
+  }
+
   private static byte[] bytes(ByteBuf buf) {
     try {
       return ByteBufUtil.getBytes(buf);
