@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Blocks in memory, for clients, tests and the in-memory quick start.
@@ -30,8 +32,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Concurrency: a concurrent map; a put replaces the stored buffer object, never its bytes, so a
  * buffer handed to a reader stays valid and unchanged after a later put or delete. Readers get a
- * retained read-only duplicate, no copy, taken while the map entry is locked: a buffer is released
- * only after it left the map, so a reader never retains one the pool has already reused.
+ * retained read-only duplicate, no copy; each stored block counts its users, so a reader never
+ * retains a buffer that a concurrent put or delete has already given back to the pool.
  */
 final class MemoryBlockStore implements BlockStore {
   private final int blockSize;
@@ -82,27 +84,24 @@ final class MemoryBlockStore implements BlockStore {
     if (closed) {
       return CompletableFuture.failedFuture(TorusExceptions.closed("memory block store"));
     }
-    // Retained inside the map's atomic section: a put or delete that replaces the buffer releases
-    // it only afterwards, so it cannot go back to the pool (and be reused) before this retain.
-    Stored[] stored = new Stored[1];
-    ByteBuf[] view = new ByteBuf[1];
-    blocks.computeIfPresent(ref, (r, b) -> {
-      stored[0] = b;
-      view[0] = b.buf.retainedDuplicate();
-      return b;
-    });
-    if (view[0] == null) {
-      return CompletableFuture.failedFuture(TorusExceptions.notFound("block " + ref));
-    }
-    if (expectedCrc != NOT_VERIFIED && stored[0].verifiedCrc != expectedCrc) {
-      if (Integer.toUnsignedLong(Crc32c.of(view[0])) != expectedCrc) {
-        view[0].release();
+    Stored stored;
+    ByteBuf view;
+    do { // null view: replaced or deleted since the lookup; the map has what is current now
+      stored = blocks.get(ref);
+      if (stored == null) {
+        return CompletableFuture.failedFuture(TorusExceptions.notFound("block " + ref));
+      }
+      view = stored.view();
+    } while (view == null);
+    if (expectedCrc != NOT_VERIFIED && stored.verifiedCrc != expectedCrc) {
+      if (Integer.toUnsignedLong(Crc32c.of(view)) != expectedCrc) {
+        view.release();
         return CompletableFuture.failedFuture(TorusExceptions.corrupted("block " + ref
             + " does not match the checksum it was written with"));
       }
-      stored[0].verifiedCrc = expectedCrc;
+      stored.verifiedCrc = expectedCrc;
     }
-    return CompletableFuture.completedFuture(view[0]);
+    return CompletableFuture.completedFuture(view);
   }
 
   @Override
@@ -121,7 +120,7 @@ final class MemoryBlockStore implements BlockStore {
       }
       Stored old = blocks.put(ref, new Stored(keep(data).asReadOnly()));
       if (old != null) {
-        old.buf.release();
+        old.release();
       }
       return Futures.done();
     } catch (RuntimeException e) {
@@ -159,7 +158,7 @@ final class MemoryBlockStore implements BlockStore {
     }
     Stored old = blocks.remove(ref);
     if (old != null) {
-      old.buf.release();
+      old.release();
     }
     return Futures.done();
   }
@@ -194,18 +193,49 @@ final class MemoryBlockStore implements BlockStore {
     for (BlockRef ref : blocks.keySet()) {
       Stored b = blocks.remove(ref);
       if (b != null) {
-        b.buf.release();
+        b.release();
       }
     }
   }
 
-  /** A stored block, and the checksum it was last found to have (or {@link #NOT_VERIFIED}). */
+  /**
+   * A stored block, and the checksum it was last found to have (or {@link #NOT_VERIFIED}). It
+   * counts its own users (the map, and readers taking a view), because a pooled buffer cannot be
+   * retained safely once released: the pool may already have handed it out again.
+   */
   private static final class Stored {
+    private static final AtomicIntegerFieldUpdater<Stored> USERS =
+        AtomicIntegerFieldUpdater.newUpdater(Stored.class, "users");
+
     final ByteBuf buf;
     volatile long verifiedCrc = NOT_VERIFIED;
+    private volatile int users = 1; // the map's
 
     Stored(ByteBuf buf) {
       this.buf = buf;
+    }
+
+    /** A retained view of the block, or null if it has left the store and been released. */
+    @Nullable ByteBuf view() {
+      int n;
+      do {
+        n = users;
+        if (n == 0) {
+          return null;
+        }
+      } while (!USERS.compareAndSet(this, n, n + 1));
+      try {
+        return buf.retainedDuplicate();
+      } finally {
+        release();
+      }
+    }
+
+    /** Drops one user; the last one releases the buffer. */
+    void release() {
+      if (USERS.decrementAndGet(this) == 0) {
+        buf.release();
+      }
     }
   }
 }
