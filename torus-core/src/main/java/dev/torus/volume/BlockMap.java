@@ -72,12 +72,33 @@ final class BlockMap {
     });
   }
 
-  /** The data block at {@code index}, or {@code null} for a hole. */
+  /**
+   * The data block at {@code index}, or {@code null} for a hole. Pages already in the cache are
+   * walked in place; only the first missing one starts the asynchronous path.
+   */
   CompletableFuture<@Nullable BlockPointer> lookup(TreeRoot root, long index) {
-    if (root.page() == null || index >= geometry.entrySpan(root.levels())) {
+    BlockPointer page = root.page();
+    if (page == null || index >= geometry.entrySpan(root.levels())) {
       return CompletableFuture.completedFuture(null);
     }
-    return descend(root.page(), root.levels() - 1, index);
+    for (int level = root.levels() - 1; ; level--) {
+      MapPage p = cached(page, level);
+      if (p == null) {
+        return descend(page, level, index);
+      }
+      BlockPointer entry = p.get(slot(index, level));
+      if (entry == null || level == 0) {
+        return CompletableFuture.completedFuture(entry);
+      }
+      page = entry;
+    }
+  }
+
+  /** A page that is loaded (and was checked when it was), or null: {@link #load} it instead. */
+  private @Nullable MapPage cached(BlockPointer pointer, int level) {
+    CompletableFuture<MapPage> f = cache.getIfPresent(pointer.ref());
+    MapPage p = f == null || f.isCompletedExceptionally() ? null : f.getNow(null);
+    return p != null && p.level() == level ? p : null; // a wrong level fails in load()
   }
 
   private CompletableFuture<@Nullable BlockPointer> descend(BlockPointer page, int level, long index) {
