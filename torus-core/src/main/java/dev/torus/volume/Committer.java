@@ -88,7 +88,7 @@ final class Committer {
     TreeMap<Long, PendingBlock> frozen = v.pending;
     v.pending = new TreeMap<>();
     v.frozen = frozen;
-    v.clearDirtyQueue();
+    v.dirty.clearQueue();
     Snapshot snap = new Snapshot(frozen, v.committed, v.committedRevision, v.size, v.resized,
         v.writer.highWater());
     v.resized = false;
@@ -138,7 +138,7 @@ final class Committer {
         if (f.hole || (f.data == null && f.ref == null)) {
           changes.put(f.index, null);
         } else if (f.data != null) {
-          if (VolumeHandle.isZero(f.data)) {
+          if (DirtyBlocks.isZero(f.data)) {
             changes.put(f.index, null);
             continue;
           }
@@ -197,7 +197,7 @@ final class Committer {
             for (PendingBlock f : snap.frozen.values()) {
               if (f.data != null) {
                 f.releaseData();
-                v.addDirty(-v.blockSize);
+                v.dirty.dropped();
               }
             }
           }
@@ -234,11 +234,11 @@ final class Committer {
         if (!v.pending.containsKey(f.index)) {
           v.pending.put(f.index, f);
           if (f.data != null) {
-            v.markDirty(f);
+            v.dirty.queue(f);
           }
         } else if (f.data != null) {
           f.releaseData();
-          v.addDirty(-v.blockSize);
+          v.dirty.dropped();
         }
       }
       if (snap.resized) {

@@ -2,6 +2,8 @@ package dev.torus.volume;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** A run of consecutive data blocks with the same allocation state. */
 record Run(long start, long count, boolean hole) {
@@ -42,6 +44,44 @@ record Run(long start, long count, boolean hole) {
     }
     if (at < to) {
       append(out, at, to - at, true);
+    }
+    return out;
+  }
+
+  /**
+   * Lays single-block states over sorted runs (an open volume's uncommitted blocks over its
+   * committed map: {@code true} is a hole) and fills the cover of {@code [from, to)}.
+   */
+  static List<Run> overlay(List<Run> runs, TreeMap<Long, Boolean> blocks, long from, long to) {
+    if (blocks.isEmpty()) {
+      return runs;
+    }
+    List<Run> out = new ArrayList<>();
+    for (Run r : runs) {
+      long at = r.start;
+      for (Map.Entry<Long, Boolean> e : blocks.subMap(r.start, r.end()).entrySet()) {
+        if (e.getKey() > at) {
+          append(out, at, e.getKey() - at, r.hole);
+        }
+        append(out, e.getKey(), 1, e.getValue());
+        at = e.getKey() + 1;
+      }
+      if (at < r.end()) {
+        append(out, at, r.end() - at, r.hole);
+      }
+    }
+    return fill(out, from, to);
+  }
+
+  /** Byte extents of block runs, clipped to {@code [from, to)} in bytes. */
+  static List<Extent> toExtents(List<Run> runs, int blockSize, long from, long to) {
+    List<Extent> out = new ArrayList<>(runs.size());
+    for (Run r : runs) {
+      long s = Math.max(from, r.start * blockSize);
+      long e = Math.min(to, r.end() * blockSize);
+      if (e > s) {
+        out.add(new Extent(s, e - s, r.hole));
+      }
     }
     return out;
   }

@@ -1,11 +1,9 @@
 package dev.torus.volume;
 
 import dev.torus.BlockRef;
-import dev.torus.BlockType;
 import dev.torus.ErrorCode;
 import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
-import dev.torus.internal.buffer.Crc32c;
 import dev.torus.internal.concurrent.Futures;
 import dev.torus.metadata.SnapshotInfo;
 import dev.torus.metadata.VolumeInfo;
@@ -15,10 +13,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -50,13 +46,8 @@ import org.slf4j.LoggerFactory;
  * commit puts its blocks back into pending (unless rewritten meanwhile) and is reported to every
  * flush that waited on it; a lost lock fences the volume for good.
  *
- * <p>Memory: written blocks stay in memory up to {@link VolumeConfig#dirtyLimit()}; beyond it the
- * oldest (in the order they became dirty, kept in a queue) are written back to the store, still
- * uncommitted, until half the limit is left that no write-back is storing yet; each is dropped
- * from memory when its put completes, unless it changed meanwhile. A block is written back at most
- * once per content, so the cost of write-back is one put per block however often the limit is
- * crossed. Puts get a view of the block's buffer, not a copy; the next change copies it first
- * ({@link PendingBlock#writableData()}).
+ * <p>Memory: written blocks stay in memory up to {@link VolumeConfig#dirtyLimit()}; beyond it
+ * {@link DirtyBlocks} writes the oldest back to the store, still uncommitted.
  */
 final class VolumeHandle implements BlockVolume {
   private static final Logger log = LoggerFactory.getLogger(VolumeHandle.class);
@@ -67,7 +58,6 @@ final class VolumeHandle implements BlockVolume {
   final BlockStore store;
   final VolumeMetadata metadata;
   final @Nullable VolumeWriter writer;
-  private final long dirtyLimit;
   private final byte[] zeros;
   private final Committer committer;
   private final @Nullable ScheduledFuture<?> background;
@@ -80,14 +70,8 @@ final class VolumeHandle implements BlockVolume {
   TreeMap<Long, PendingBlock> pending = new TreeMap<>();
   @Nullable TreeMap<Long, PendingBlock> frozen;
   boolean resized;
-  private long dirtyBytes;
-  /** Bytes of dirty blocks whose write-back put is running. */
-  private long writingBackBytes;
-  /** Dirty blocks in the order they became dirty, for write-back; may hold stale entries. */
-  private final ArrayDeque<PendingBlock> dirtyQueue = new ArrayDeque<>();
+  final DirtyBlocks dirty;
   private @Nullable TorusException fenced;
-  private @Nullable TorusException writeBackError;
-  private CompletableFuture<Void> writeBacks = Futures.done();
   private boolean closed;
 
   VolumeHandle(VolumeInfo info, long size, TreeRoot committed, long committedRevision, BlockMap map,
@@ -100,7 +84,7 @@ final class VolumeHandle implements BlockVolume {
     this.store = store;
     this.metadata = metadata;
     this.writer = writer;
-    this.dirtyLimit = config.dirtyLimit().bytes();
+    this.dirty = new DirtyBlocks(this, blockSize, config.dirtyLimit().bytes());
     this.zeros = new byte[blockSize];
     this.size = size;
     this.committed = committed;
@@ -262,9 +246,9 @@ final class VolumeHandle implements BlockVolume {
           } else {
             p.data.writeZero(blockSize);
           }
-          dirtyBytes += blockSize;
+          dirty.added();
         }
-        markDirty(p);
+        dirty.queue(p);
         p.hole = false;
         p.version++;
         if (src == null) {
@@ -327,8 +311,8 @@ final class VolumeHandle implements BlockVolume {
           } else {
             p.data.writeBytes(buf, buf.readerIndex(), blockSize);
           }
-          dirtyBytes += blockSize;
-          markDirty(p);
+          dirty.added();
+          dirty.queue(p);
         }
       }
       if (buf != null) {
@@ -343,116 +327,9 @@ final class VolumeHandle implements BlockVolume {
     return load;
   }
 
-  /** Writes back old dirty blocks when over the memory limit; pushes back if far over it. */
-  private CompletableFuture<Void> afterWrite() {
-    synchronized (this) {
-      if (dirtyBytes <= dirtyLimit) {
-        return Futures.done();
-      }
-      if (writeBackError != null && dirtyBytes > 2 * dirtyLimit) {
-        TorusException e = writeBackError;
-        return CompletableFuture.failedFuture(new TorusException(e.code(),
-            "volume '" + info.name() + "' cannot write back data: " + e.getMessage(), e));
-      }
-      List<CompletableFuture<Void>> batch = new ArrayList<>();
-      while (dirtyBytes - writingBackBytes > dirtyLimit / 2) {
-        PendingBlock p = dirtyQueue.poll();
-        if (p == null) {
-          break;
-        }
-        p.queued = false;
-        // Stale entries: frozen by a commit, emptied, loading, or already being written back.
-        if (pending.get(p.index) == p && p.data != null && p.loading == null
-            && p.writeBackVersion != p.version) {
-          batch.add(writeBack(p));
-        }
-      }
-      if (!batch.isEmpty()) {
-        writeBacks = Futures.allOf(batch);
-      }
-      return dirtyBytes > 2 * dirtyLimit ? writeBacks : Futures.done();
-    }
-  }
-
-  /** Queues a block that has content in memory for write-back. Called with the monitor held. */
-  void markDirty(PendingBlock p) {
-    if (!p.queued) {
-      p.queued = true;
-      dirtyQueue.add(p);
-    }
-  }
-
-  /**
-   * Empties the write-back queue when a commit freezes every pending block: the commit stores
-   * them, and a failed one queues them again. Called with the monitor held.
-   */
-  void clearDirtyQueue() {
-    for (PendingBlock p; (p = dirtyQueue.poll()) != null; ) {
-      p.queued = false;
-    }
-  }
-
-  /**
-   * Puts a dirty block under its (new or session-owned) ref and drops it from memory if nobody
-   * changed it meanwhile. Called with the monitor held.
-   */
-  private CompletableFuture<Void> writeBack(PendingBlock p) {
-    ByteBuf data = p.data;
-    if (isZero(data)) {
-      p.releaseData();
-      p.hole = true;
-      dirtyBytes -= blockSize;
-      return Futures.done();
-    }
-    if (p.ref == null) {
-      p.ref = writer.allocate(BlockType.DATA);
-    }
-    long version = p.version;
-    int crc = Crc32c.of(data);
-    ByteBuf view = p.shareData();
-    BlockRef ref = p.ref;
-    p.writeBackVersion = version;
-    writingBackBytes += blockSize;
-    CompletableFuture<Void> put = p.stored.handle((v, e) -> null).thenCompose(v -> store.putBlock(ref, view, crc));
-    p.stored = put;
-    return put.handle((v, e) -> {
-      synchronized (this) {
-        writingBackBytes -= blockSize;
-        if (p.writeBackVersion == version) {
-          p.writeBackVersion = -1;
-        }
-        if (e != null) {
-          writeBackError = TorusExceptions.unwrap(e);
-          log.warn("write-back of block {} of volume '{}' failed: {}", p.index, info.name(),
-              writeBackError.getMessage());
-          if (p.data != null && pending.get(p.index) == p) {
-            markDirty(p);
-          }
-        } else if (p.data == data && p.version == version) {
-          writeBackError = null;
-          p.crc = crc;
-          p.releaseData();
-          dirtyBytes -= blockSize;
-        }
-      }
-      return null;
-    });
-  }
-
-  static boolean isZero(ByteBuf buf) {
-    int i = buf.readerIndex();
-    int end = buf.writerIndex();
-    for (; i + 8 <= end; i += 8) {
-      if (buf.getLong(i) != 0) {
-        return false;
-      }
-    }
-    for (; i < end; i++) {
-      if (buf.getByte(i) != 0) {
-        return false;
-      }
-    }
-    return true;
+  /** Writes back old blocks when over the memory limit; pushes back if far over it. */
+  private synchronized CompletableFuture<Void> afterWrite() {
+    return dirty.afterWrite();
   }
 
   @Override
@@ -483,7 +360,7 @@ final class VolumeHandle implements BlockVolume {
       if (p.loading == null) {
         if (p.data != null) {
           p.releaseData();
-          dirtyBytes -= blockSize;
+          dirty.dropped();
         }
         p.hole = true;
         p.version++;
@@ -514,8 +391,8 @@ final class VolumeHandle implements BlockVolume {
         }
         pending.subMap(first, true, last, true).forEach((i, p) -> overlay.put(i, isHole(p)));
       }
-      return map.runs(root, first, last + 1).thenApply(runs -> toExtents(
-          overlay(runs, overlay, first, last + 1), offset, offset + length));
+      return map.runs(root, first, last + 1).thenApply(runs -> Run.toExtents(
+          Run.overlay(runs, overlay, first, last + 1), blockSize, offset, offset + length));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -523,39 +400,6 @@ final class VolumeHandle implements BlockVolume {
 
   private static boolean isHole(PendingBlock p) {
     return p.hole || (p.data == null && p.ref == null && p.loading == null);
-  }
-
-  private static List<Run> overlay(List<Run> runs, TreeMap<Long, Boolean> overlay, long from, long to) {
-    if (overlay.isEmpty()) {
-      return runs;
-    }
-    List<Run> out = new ArrayList<>();
-    for (Run r : runs) {
-      long at = r.start();
-      for (Map.Entry<Long, Boolean> e : overlay.subMap(r.start(), r.end()).entrySet()) {
-        if (e.getKey() > at) {
-          Run.append(out, at, e.getKey() - at, r.hole());
-        }
-        Run.append(out, e.getKey(), 1, e.getValue());
-        at = e.getKey() + 1;
-      }
-      if (at < r.end()) {
-        Run.append(out, at, r.end() - at, r.hole());
-      }
-    }
-    return Run.fill(out, from, to);
-  }
-
-  private List<Extent> toExtents(List<Run> runs, long from, long to) {
-    List<Extent> out = new ArrayList<>(runs.size());
-    for (Run r : runs) {
-      long s = Math.max(from, r.start() * blockSize);
-      long e = Math.min(to, r.end() * blockSize);
-      if (e > s) {
-        out.add(new Extent(s, e - s, r.hole()));
-      }
-    }
-    return out;
   }
 
   // ---- commit, resize, snapshot
@@ -637,12 +481,8 @@ final class VolumeHandle implements BlockVolume {
     return CompletableFuture.failedFuture(fenced);
   }
 
-  synchronized void addDirty(long bytes) {
-    dirtyBytes += bytes;
-  }
-
   synchronized long dirtyBytes() {
-    return dirtyBytes;
+    return dirty.bytes();
   }
 
   // ---- lifecycle and checks
@@ -684,7 +524,7 @@ final class VolumeHandle implements BlockVolume {
   }
 
   private synchronized CompletableFuture<Void> writeBacksDone() {
-    return writeBacks.handle((v, e) -> null);
+    return dirty.settled();
   }
 
   private void checkOpen() {
