@@ -1,8 +1,11 @@
 package dev.torus.internal.concurrent;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +33,20 @@ public final class SerialExecutor implements Executor {
       }
       running = true;
     }
-    delegate.execute(this::drain);
+    try {
+      delegate.execute(this::drain);
+    } catch (RejectedExecutionException e) {
+      // Tasks queued behind this one while the start was failing would never run: run them here.
+      List<Runnable> stranded;
+      synchronized (tasks) {
+        tasks.remove(task);
+        stranded = new ArrayList<>(tasks);
+        tasks.clear();
+        running = false;
+      }
+      stranded.forEach(SerialExecutor::runQuietly);
+      throw e;
+    }
   }
 
   private void drain() {
@@ -43,11 +59,15 @@ public final class SerialExecutor implements Executor {
           return;
         }
       }
-      try {
-        next.run();
-      } catch (RuntimeException e) {
-        log.error("serial task failed", e);
-      }
+      runQuietly(next);
+    }
+  }
+
+  private static void runQuietly(Runnable task) {
+    try {
+      task.run();
+    } catch (RuntimeException e) {
+      log.error("serial task failed", e);
     }
   }
 }
