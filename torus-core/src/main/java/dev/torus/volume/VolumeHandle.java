@@ -254,7 +254,9 @@ final class VolumeHandle implements BlockVolume {
         if (src == null) {
           p.writableData().setZero(at, len);
         } else {
-          p.writableData().setBytes(at, src, srcIndex, len);
+          // The source pulls, not the block: a payload gathered from the network is a composite,
+          // which pushed into a buffer would first be merged into a temporary array.
+          src.getBytes(srcIndex, p.writableData(), at, len);
         }
         return Futures.done();
       }
