@@ -20,7 +20,7 @@ public final class DataPathOptions {
 
   @Option(names = "--write-level", defaultValue = "all", scope = ScopeType.INHERIT,
       paramLabel = "LEVEL",
-      description = "when a write is done: all replicas, one, or local (default: ${DEFAULT-VALUE})")
+      description = "when a write is done: all replicas, one, or local (torusd only) (default: ${DEFAULT-VALUE})")
   private String writeLevel;
 
   /** The distributor settings these flags describe; fails with a clear message on bad levels. */
