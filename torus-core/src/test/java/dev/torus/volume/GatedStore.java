@@ -2,9 +2,8 @@ package dev.torus.volume;
 
 import dev.torus.BlockRef;
 import dev.torus.storage.BlockStore;
-import dev.torus.storage.StoreStats;
+import dev.torus.storage.ForwardingBlockStore;
 import io.netty.buffer.ByteBuf;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -12,13 +11,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A store in front of another whose puts can be held back (they stay in flight until the gate
  * opens), and that counts puts by ref, to see what a volume writes back and when.
  */
-final class GatedStore implements BlockStore {
-  private final BlockStore store;
+final class GatedStore extends ForwardingBlockStore {
   private final AtomicInteger puts = new AtomicInteger();
   private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
 
   GatedStore(BlockStore store) {
-    this.store = store;
+    super(store);
   }
 
   /** Holds every later put until the returned future is completed. */
@@ -34,48 +32,14 @@ final class GatedStore implements BlockStore {
   }
 
   @Override
-  public int blockSize() {
-    return store.blockSize();
-  }
-
-  @Override
-  public CompletableFuture<ByteBuf> getBlock(BlockRef ref) {
-    return store.getBlock(ref);
-  }
-
-  @Override
   public CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data) {
     puts.incrementAndGet();
     return gate.thenCompose(v -> store.putBlock(ref, data));
   }
 
   @Override
-  public CompletableFuture<Boolean> hasBlock(BlockRef ref) {
-    return store.hasBlock(ref);
-  }
-
-  @Override
-  public CompletableFuture<Void> deleteBlock(BlockRef ref) {
-    return store.deleteBlock(ref);
-  }
-
-  @Override
-  public CompletableFuture<Void> flush() {
-    return store.flush();
-  }
-
-  @Override
-  public CompletableFuture<List<BlockRef>> listBlocks() {
-    return store.listBlocks();
-  }
-
-  @Override
-  public StoreStats stats() {
-    return store.stats();
-  }
-
-  @Override
-  public void close() {
-    store.close();
+  public CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data, int crc) {
+    puts.incrementAndGet();
+    return gate.thenCompose(v -> store.putBlock(ref, data, crc));
   }
 }
