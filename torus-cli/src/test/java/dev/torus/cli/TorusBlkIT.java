@@ -3,6 +3,7 @@ package dev.torus.cli;
 import static dev.torus.nbd.ExternalTools.require;
 import static dev.torus.nbd.ExternalTools.run;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -106,5 +107,15 @@ final class TorusBlkIT {
         readOnly.process().waitFor(1, TimeUnit.MINUTES);
       }
     }
+  }
+
+  @Test
+  void attachOnAKernelWithoutNbdSaysSoBeforeLookingForTheVolume() {
+    assumeFalse(Files.exists(Path.of("/dev/nbd0")), "this kernel has NBD; attach is a manual test");
+
+    Processes.Result r = Processes.run(dir, "dev.torus.cli.TorusBlk", List.of(meta(), "nbd", "disk"));
+
+    assertThat(r.exit()).isNotZero();
+    assertThat(r.err()).contains("no NBD support", "torusblk nbdserve").doesNotContain("disk");
   }
 }

@@ -83,6 +83,18 @@ public final class NbdKernelDevice implements AutoCloseable {
   }
 
   /**
+   * Fails as {@link #attach} would before it opens anything: a kernel without NBD support, a
+   * missing {@code nbdDevice}, or (with none named) no free device. A caller checks this before it
+   * opens the volume, so a machine that cannot attach never takes the volume's write lock. The
+   * device may still be taken by the time {@link #attach} runs; that fails {@code LOCKED} there.
+   *
+   * @throws TorusException as {@link #attach}
+   */
+  public static void checkAvailable(@Nullable Path nbdDevice) {
+    device(nbdDevice, new LinuxNbdSyscalls());
+  }
+
+  /**
    * Disconnects a device left attached by a process that died ({@code torusblk nbd --detach}).
    *
    * @throws TorusException as {@link #attach}
@@ -98,7 +110,7 @@ public final class NbdKernelDevice implements AutoCloseable {
 
   static NbdKernelDevice attach(
       BlockDevice device, @Nullable Path nbdDevice, NbdSyscalls sys, ServerFactory servers) {
-    Path path = nbdDevice != null ? checkExists(sys, nbdDevice) : findFree(sys);
+    Path path = device(nbdDevice, sys);
     int fd = open(sys, path);
     int[] pair;
     try {
@@ -214,6 +226,11 @@ public final class NbdKernelDevice implements AutoCloseable {
 
   private static KernelSocketServer epollServer() {
     return new EpollFdServer();
+  }
+
+  /** The device to attach: {@code nbdDevice} if it exists, else the first free one. */
+  static Path device(@Nullable Path nbdDevice, NbdSyscalls sys) {
+    return nbdDevice != null ? checkExists(sys, nbdDevice) : findFree(sys);
   }
 
   private static Path checkExists(NbdSyscalls sys, Path path) {

@@ -194,6 +194,22 @@ final class NbdKernelDeviceTest {
     assertThatThrownBy(() -> NbdKernelDevice.attach(device, null))
         .isInstanceOfSatisfying(TorusException.class,
             e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_SUPPORTED));
+    assertThatThrownBy(() -> NbdKernelDevice.checkAvailable(null))
+        .isInstanceOfSatisfying(TorusException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_SUPPORTED));
+  }
+
+  @Test
+  void theDeviceCheckAnswersAsAttachWouldWithoutOpeningAnything() {
+    assertThatThrownBy(() -> NbdKernelDevice.device(null, kernel))
+        .isInstanceOfSatisfying(TorusException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_SUPPORTED));
+    kernel.existing.addAll(List.of("/dev/nbd0", "/sys/block/nbd0/pid", "/dev/nbd1"));
+    assertThat(NbdKernelDevice.device(null, kernel)).isEqualTo(Path.of("/dev/nbd1"));
+    assertThatThrownBy(() -> NbdKernelDevice.device(Path.of("/dev/nbd7"), kernel))
+        .isInstanceOfSatisfying(TorusException.class,
+            e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
+    assertThat(kernel.calls).isEmpty();
   }
 
   /** Records calls; DO_IT blocks until DISCONNECT (or a test) lets it return. */

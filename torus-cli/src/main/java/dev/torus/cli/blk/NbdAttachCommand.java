@@ -48,6 +48,7 @@ public final class NbdAttachCommand implements Callable<Integer> {
     if (volume == null) {
       throw TorusExceptions.invalid("name the VOLUME to attach, or use --detach DEVICE");
     }
+    NbdKernelDevice.checkAvailable(device); // before the volume's lock is taken
     CountDownLatch stopped = new CountDownLatch(1);
     try (CliSession s = ((TorusBlk) spec.root().userObject()).open();
         BlockVolume v = join(s.cluster().volumes().openWritable(volume));
