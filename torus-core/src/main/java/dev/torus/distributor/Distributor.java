@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Writes ({@link WriteLevel}): {@code all} sends the block to every owner at once and succeeds
  * only when as many distinct peers as the ring's replication acknowledged it; an owner that fails
- * is replaced by the next peer of the ring's order (the rebalancer moves the block home later). If
- * the ring runs out of peers first, the write fails and says how many copies exist: partial
+ * is replaced by the next peer of the ring's order, where reads still find it (they fall through
+ * to the rest of the ring); no rebalancer exists yet to move it back to the owner. If the ring
+ * runs out of peers first, the write fails and says how many copies exist: partial
  * replication is never reported as success (the Go original did). {@code one} succeeds with the
  * first acknowledgement and lets the rest finish in the background; {@code local} writes only to
  * this node.
