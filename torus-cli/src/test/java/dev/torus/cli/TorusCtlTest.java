@@ -2,7 +2,9 @@ package dev.torus.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.torus.DataSize;
 import dev.torus.ErrorCode;
+import dev.torus.metadata.GlobalMetadata;
 import dev.torus.server.options.ConfigFile;
 import dev.torus.server.options.ConnectionProfile;
 import dev.torus.server.options.ExitCodes;
@@ -37,11 +39,13 @@ final class TorusCtlTest {
 
   @Test
   void initCreateListResizeDelete() {
+    DataSize defaultBlock = DataSize.parse(GlobalMetadata.DEFAULT_BLOCK_SIZE);
     assertThat(run("init")).isZero();
-    assertThat(out).contains("block size 64 KiB");
+    assertThat(out).contains("block size " + defaultBlock);
     assertThat(run("init")).isEqualTo(ExitCodes.of(ErrorCode.ALREADY_EXISTS));
     assertThat(run("init", "--view")).isZero();
-    assertThat(out).contains("Block size: 65536 bytes").contains("Block spec: crc32c");
+    assertThat(out).contains("Block size: " + defaultBlock.bytes() + " bytes")
+        .contains("Block spec: crc32c");
     assertThat(run("volume", "create-block", "db", "10GiB")).isZero();
     assertThat(run("block", "create", "web", "512MiB")).isZero();
     assertThat(run("volume", "list")).isZero();

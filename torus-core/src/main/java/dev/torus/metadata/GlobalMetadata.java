@@ -12,6 +12,12 @@ public record GlobalMetadata(int blockSize, String blockSpec) {
   /** The default block spec. */
   public static final String CRC32C = "crc32c";
 
+  /**
+   * The block size of a cluster initialised without one, as the CLI writes it: picked by measuring
+   * 4 KiB random and 1 MiB sequential I/O over NBD at several sizes (docs/benchmarks.md).
+   */
+  public static final String DEFAULT_BLOCK_SIZE = "64KiB";
+
   public GlobalMetadata {
     Objects.requireNonNull(blockSpec, "blockSpec");
     if (Integer.bitCount(blockSize) != 1 || blockSize < 4096 || blockSize > (16 << 20)) {

@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
 /** {@code torusctl init}: formats the cluster's metadata. */
 @Command(name = "init", description = "Initialise the cluster metadata (block size, block spec, first ring).")
 public final class InitCommand extends CtlCommand implements Callable<Integer> {
-  @Option(names = "--block-size", converter = SizeConverter.class, defaultValue = "64KiB",
+  @Option(names = "--block-size", converter = SizeConverter.class,
+      defaultValue = GlobalMetadata.DEFAULT_BLOCK_SIZE,
       description = "size of every block and map page, a power of two from 4KiB to 16MiB (default: ${DEFAULT-VALUE})")
   DataSize blockSize;
 
