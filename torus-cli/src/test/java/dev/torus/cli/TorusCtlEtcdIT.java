@@ -22,7 +22,7 @@ final class TorusCtlEtcdIT {
   static Processes.Result ctl(String... args) {
     List<String> all = new ArrayList<>(List.of("-C", ETCD.etcd().hostPort()));
     all.addAll(List.of(args));
-    return InProcess.torusctl(new DefaultClientFactory(), all.toArray(String[]::new));
+    return InProcess.torusctl(new DefaultClientFactory("torusctl"), all.toArray(String[]::new));
   }
 
   static String torusKeys() {
