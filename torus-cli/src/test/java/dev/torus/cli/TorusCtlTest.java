@@ -131,6 +131,14 @@ final class TorusCtlTest {
   }
 
   @Test
+  void addingAllPeersWhenNoneIsRegisteredSaysSo() {
+    run("init");
+    assertThat(run("peer", "add", "--all-peers")).isEqualTo(ExitCodes.of(ErrorCode.NOT_FOUND));
+    assertThat(err.strip()).isEqualTo(
+        "torusctl: no peers are registered; start torusd with --peer-address first");
+  }
+
+  @Test
   void configWritesUpdatesAndShowsProfiles(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("torus/config.json");
     String config = "--config=" + file;

@@ -129,6 +129,10 @@ public final class PeerCommand {
       try (CliSession s = open()) {
         List<RingMember> members = select(s, peers, all, Add::unregistered).stream()
             .map(p -> new RingMember(p.id(), p.capacityBlocks())).toList();
+        if (members.isEmpty()) { // only --all-peers selects nothing; the ring would say "already in"
+          throw new TorusException(ErrorCode.NOT_FOUND,
+              "no peers are registered; start torusd with --peer-address first");
+        }
         Ring ring = RingChanges.addPeers(s.metadata().rings(), members);
         out().println("Ring is now version " + ring.version() + " with " + ring.members().size() + " peers");
         return 0;
