@@ -2,6 +2,7 @@ package dev.torus.server;
 
 import dev.torus.distributor.DistributorConfig;
 import dev.torus.gc.GcConfig;
+import dev.torus.metadata.LeaseKeeper;
 import dev.torus.nbd.ExportResolver;
 import dev.torus.nbd.NbdServer;
 import dev.torus.nbd.VolumeExports;
@@ -74,7 +75,8 @@ public final class TorusDaemon implements Callable<Integer> {
   @Nullable Path nbdUnix;
 
   @Option(names = "--lease-ttl", defaultValue = "10s", converter = DurationConverter.class,
-      description = "how long locks and the node's record outlive it (default: ${DEFAULT-VALUE})")
+      description = "how long locks and the node's record outlive it; at least 2s, etcd's minimum"
+          + " (default: ${DEFAULT-VALUE})")
   Duration leaseTtl;
 
   public static void main(String[] args) {
@@ -97,6 +99,10 @@ public final class TorusDaemon implements Callable<Integer> {
     } catch (RuntimeException e) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "invalid --peer-address '" + peerAddress + "': " + e.getMessage());
+    }
+    if (leaseTtl.compareTo(LeaseKeeper.MIN_TTL) < 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--lease-ttl must be at least 2s, etcd's minimum lease TTL");
     }
     long capacity = new DataDir(dataDir).capacity(size);
     DistributorConfig distributor = dataPath.distributor();
