@@ -13,8 +13,23 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.jspecify.annotations.Nullable;
 
-/** Opens the metadata service the connection options name: etcd, or the embedded store. */
+/**
+ * Opens the metadata service the connection options name: etcd, or the embedded store. Locks its
+ * sessions take name the program, so that an operator can tell a torusblk from a torusctl.
+ */
 final class DefaultClientFactory implements ClientFactory {
+  private final VolumeConfig volumes;
+
+  /** Sessions for {@code program} ({@code torusctl}, {@code torusblk}). */
+  DefaultClientFactory(String program) {
+    this.volumes = VolumeConfig.DEFAULT.withOwner(VolumeConfig.ownerFor(program));
+  }
+
+  /** The owner recorded in the locks this factory's sessions take: {@code program@host:pid}. */
+  String owner() {
+    return volumes.owner();
+  }
+
   @Override
   public CliSession open(ConnectionOptions options, DataPathOptions dataPath) {
     MetadataLocation location = options.location();
@@ -27,7 +42,6 @@ final class DefaultClientFactory implements ClientFactory {
       scheduler.shutdownNow();
       throw e;
     }
-    VolumeConfig volumes = VolumeConfig.DEFAULT.withOwner(VolumeConfig.ownerFor("torusctl"));
     VolumeCatalog catalog = new VolumeCatalog(metadata, scheduler, System::nanoTime,
         volumes.leaseTtl(), volumes.owner());
     return new CliSession() {

@@ -29,7 +29,7 @@ public final class TorusBlk {
   }
 
   public static void main(String[] args) {
-    System.exit(commandLine(new DefaultClientFactory()).execute(args));
+    System.exit(commandLine(new DefaultClientFactory("torusblk")).execute(args));
   }
 
   /** The configured command line. */

@@ -35,7 +35,7 @@ public final class TorusCtl {
   }
 
   public static void main(String[] args) {
-    System.exit(execute(new DefaultClientFactory(), args));
+    System.exit(execute(new DefaultClientFactory("torusctl"), args));
   }
 
   /** Runs one command line and returns its exit code; output goes to the process streams. */

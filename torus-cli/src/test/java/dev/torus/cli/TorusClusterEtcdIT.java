@@ -40,7 +40,7 @@ final class TorusClusterEtcdIT {
 
   @BeforeEach
   void startFromNothing() {
-    InProcess.torusctl(new DefaultClientFactory(), etcd(), "wipe", "--yes-i-am-sure").ok("wipe");
+    InProcess.torusctl(new DefaultClientFactory("torusctl"), etcd(), "wipe", "--yes-i-am-sure").ok("wipe");
   }
 
   @Test

@@ -22,7 +22,7 @@ final class TorusCtlEtcdIT {
   static Processes.Result ctl(String... args) {
     List<String> all = new ArrayList<>(List.of("-C", ETCD.etcd().hostPort()));
     all.addAll(List.of(args));
-    return InProcess.torusctl(new DefaultClientFactory(), all.toArray(String[]::new));
+    return InProcess.torusctl(new DefaultClientFactory("torusctl"), all.toArray(String[]::new));
   }
 
   static String torusKeys() {
@@ -79,7 +79,7 @@ final class TorusCtlEtcdIT {
     assertThat(ctl("ring", "get").ok("ring get").out()).contains("Replication: 2");
     assertThat(ctl("list-peers").ok("list-peers").out()).startsWith("ADDRESS").contains("Balanced");
     assertThat(ctl("peer", "add", "no-such-peer").exits(ExitCodes.of(ErrorCode.NOT_FOUND),
-        "add an unknown peer").err()).contains("peer no-such-peer is not currently registered");
+        "add an unknown peer").err()).contains("peer no-such-peer is not registered");
 
     assertThat(torusKeys()).contains("/torus/v1/names/db\n").contains("/torus/v1/names/db2\n")
         .doesNotContain("/torus/v1/names/web");

@@ -123,6 +123,26 @@ final class TorusCtlTest {
   }
 
   @Test
+  void anUnregisteredPeerIsNamedWithWhatToDo() {
+    run("init");
+    assertThat(run("peer", "add", "1.2.3.4")).isEqualTo(ExitCodes.of(ErrorCode.NOT_FOUND));
+    assertThat(err.strip()).isEqualTo("torusctl: peer 1.2.3.4 is not registered; start torusd"
+        + " there with --peer-address first, and see the registered peers with 'torusctl list-peers'");
+    assertThat(run("peer", "remove", "1.2.3.4")).isEqualTo(ExitCodes.of(ErrorCode.NOT_FOUND));
+    assertThat(err.strip()).isEqualTo("torusctl: peer 1.2.3.4 is not registered; see the"
+        + " registered peers with 'torusctl list-peers', or remove a dead peer from the ring by"
+        + " its uuid with --force");
+  }
+
+  @Test
+  void addingAllPeersWhenNoneIsRegisteredSaysSo() {
+    run("init");
+    assertThat(run("peer", "add", "--all-peers")).isEqualTo(ExitCodes.of(ErrorCode.NOT_FOUND));
+    assertThat(err.strip()).isEqualTo(
+        "torusctl: no peers are registered; start torusd with --peer-address first");
+  }
+
+  @Test
   void configWritesUpdatesAndShowsProfiles(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("torus/config.json");
     String config = "--config=" + file;

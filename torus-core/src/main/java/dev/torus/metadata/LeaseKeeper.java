@@ -28,6 +28,14 @@ import org.slf4j.LoggerFactory;
 public final class LeaseKeeper implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LeaseKeeper.class);
 
+  /**
+   * The shortest TTL a keeper takes: 2 s. etcd silently extends shorter leases to its minimum
+   * (1.5 election timeouts rounded up to whole seconds, 2 s with its default settings), so a
+   * shorter TTL would not be the one in effect and this watchdog would time a different lease
+   * than etcd does.
+   */
+  public static final Duration MIN_TTL = Duration.ofSeconds(2);
+
   private final LeaseService leases;
   private final long leaseId;
   private final Duration ttl;
@@ -59,8 +67,9 @@ public final class LeaseKeeper implements AutoCloseable {
    */
   public static CompletableFuture<LeaseKeeper> start(
       LeaseService leases, Duration ttl, ScheduledExecutorService scheduler, LongSupplier nanoClock) {
-    if (ttl.compareTo(Duration.ofSeconds(1)) < 0) {
-      throw TorusExceptions.invalid("lease TTL must be at least 1s, got " + ttl);
+    if (ttl.compareTo(MIN_TTL) < 0) {
+      throw TorusExceptions.invalid("lease TTL must be at least 2s (etcd's minimum), got "
+          + ttl.toMillis() + "ms");
     }
     long start = nanoClock.getAsLong();
     return leases.grant(ttl)

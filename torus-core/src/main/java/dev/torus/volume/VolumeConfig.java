@@ -1,6 +1,7 @@
 package dev.torus.volume;
 
 import dev.torus.DataSize;
+import dev.torus.metadata.LeaseKeeper;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -12,7 +13,8 @@ import java.util.Objects;
  * @param mapCache map pages kept in memory per volume
  * @param commitInterval how often an open volume commits on its own if it has uncommitted writes:
  *     the most a client that never flushes can lose; {@link Duration#ZERO} turns it off
- * @param leaseTtl how long the write lock outlives a writer that stopped renewing it
+ * @param leaseTtl how long the write lock outlives a writer that stopped renewing it; at least
+ *     {@link LeaseKeeper#MIN_TTL}
  * @param owner who opens volumes, recorded in the lock (e.g. {@code torusblk@host:1234})
  */
 public record VolumeConfig(
@@ -30,8 +32,9 @@ public record VolumeConfig(
     if (commitInterval.isNegative()) {
       throw new IllegalArgumentException("commitInterval < 0");
     }
-    if (leaseTtl.compareTo(Duration.ofSeconds(1)) < 0) {
-      throw new IllegalArgumentException("leaseTtl must be at least 1s: " + leaseTtl);
+    if (leaseTtl.compareTo(LeaseKeeper.MIN_TTL) < 0) {
+      throw new IllegalArgumentException("leaseTtl must be at least 2s (etcd's minimum lease TTL),"
+          + " got " + leaseTtl.toMillis() + "ms");
     }
   }
 

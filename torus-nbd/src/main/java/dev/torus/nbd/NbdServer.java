@@ -32,8 +32,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An NBD server: serves the exports of an {@link ExportResolver} to NBD clients over TCP and,
- * optionally, a Unix domain socket.
+ * An NBD server: serves the exports of an {@link ExportResolver} to NBD clients over TCP, a Unix
+ * domain socket, or both.
  *
  * <p>It speaks fixed-newstyle negotiation with NO_ZEROES; the options EXPORT_NAME, GO, INFO, LIST,
  * ABORT, STRUCTURED_REPLY, EXTENDED_HEADERS and LIST/SET_META_CONTEXT ({@code base:allocation});
@@ -65,6 +65,7 @@ public final class NbdServer implements AutoCloseable {
   private final ExecutorService closer;
   private final ChannelGroup connections;
   private final List<Channel> listeners = new ArrayList<>();
+  private volatile @Nullable Channel tcpListener;
   private final AtomicReference<State> state = new AtomicReference<>(State.RUNNING);
   private final CompletableFuture<Void> closed = new CompletableFuture<>();
   /** The socket file this server created, which it removes on close. */
@@ -98,8 +99,11 @@ public final class NbdServer implements AutoCloseable {
           "Unix socket " + unix + " already exists; remove it if no server is using it");
     }
     NbdServer server = new NbdServer(config, exports, transport);
+    InetSocketAddress tcp = config.bindAddress();
     try {
-      server.listen(transport.tcpChannel(), config.bindAddress(), true);
+      if (tcp != null) {
+        server.tcpListener = server.listen(transport.tcpChannel(), tcp, true);
+      }
       if (unix != null) {
         server.listen(transport.unixChannel(), transport.unixAddress(unix), false);
         server.boundUnixSocket = unix;
@@ -108,14 +112,22 @@ public final class NbdServer implements AutoCloseable {
       server.close();
       throw e;
     }
-    log.info("NBD server listening on {}{}", server.boundAddress(),
-        unix == null ? "" : " and " + unix);
+    log.info("NBD server listening on {}",
+        server.listeners.stream().map(Channel::localAddress).toList());
     return server;
   }
 
-  /** The bound TCP address; with port 0 in the configuration, this has the actual port. */
+  /**
+   * The bound TCP address; with port 0 in the configuration, this has the actual port.
+   *
+   * @throws IllegalStateException if the server has no TCP listener
+   */
   public InetSocketAddress boundAddress() {
-    return (InetSocketAddress) listeners.get(0).localAddress();
+    Channel tcp = tcpListener;
+    if (tcp == null) {
+      throw new IllegalStateException("this NBD server has no TCP listener");
+    }
+    return (InetSocketAddress) tcp.localAddress();
   }
 
   /**
@@ -157,7 +169,7 @@ public final class NbdServer implements AutoCloseable {
     }
   }
 
-  private void listen(Class<? extends ServerChannel> type, SocketAddress address, boolean tcp) {
+  private Channel listen(Class<? extends ServerChannel> type, SocketAddress address, boolean tcp) {
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(group)
@@ -184,5 +196,6 @@ public final class NbdServer implements AutoCloseable {
           cause);
     }
     listeners.add(bound.channel());
+    return bound.channel();
   }
 }

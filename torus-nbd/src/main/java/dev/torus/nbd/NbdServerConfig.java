@@ -12,10 +12,10 @@ import org.jspecify.annotations.Nullable;
  * Configuration of an {@link NbdServer}. Build with {@link #builder()}; {@link #DEFAULT} listens on
  * {@code 127.0.0.1:10809} only.
  *
- * @param bindAddress TCP address to listen on; port 0 picks a free port (see {@link
- *     NbdServer#boundAddress()})
- * @param unixSocket path of an additional Unix domain socket listener, or null for none; the file
- *     must not exist and is removed when the server closes
+ * @param bindAddress TCP address to listen on, or null for no TCP listener (then {@code
+ *     unixSocket} is required); port 0 picks a free port (see {@link NbdServer#boundAddress()})
+ * @param unixSocket path of a Unix domain socket listener, or null for none; the file must not
+ *     exist and is removed when the server closes
  * @param readOnly refuse writes on every export, whatever the exports allow
  * @param description description sent for exports whose {@link ExportInfo#description()} is empty
  * @param defaultExport export served to clients that ask for the empty name (as {@code
@@ -30,7 +30,7 @@ import org.jspecify.annotations.Nullable;
  *     in-flight requests before closing them
  */
 public record NbdServerConfig(
-    InetSocketAddress bindAddress,
+    @Nullable InetSocketAddress bindAddress,
     @Nullable Path unixSocket,
     boolean readOnly,
     String description,
@@ -50,7 +50,9 @@ public record NbdServerConfig(
   public static final NbdServerConfig DEFAULT = builder().build();
 
   public NbdServerConfig {
-    Objects.requireNonNull(bindAddress, "bindAddress");
+    if (bindAddress == null && unixSocket == null) {
+      throw new IllegalArgumentException("no listener: give a TCP address, a Unix socket or both");
+    }
     Objects.requireNonNull(description, "description");
     Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
@@ -78,7 +80,7 @@ public record NbdServerConfig(
 
   /** Builds an {@link NbdServerConfig}; every setter has a default. Not thread-safe. */
   public static final class Builder {
-    private InetSocketAddress bindAddress =
+    private @Nullable InetSocketAddress bindAddress =
         new InetSocketAddress(InetAddress.getLoopbackAddress(), NbdProtocol.DEFAULT_PORT);
     private @Nullable Path unixSocket;
     private boolean readOnly;
@@ -92,8 +94,8 @@ public record NbdServerConfig(
 
     private Builder() {}
 
-    /** TCP address; default loopback port 10809. */
-    public Builder bindAddress(InetSocketAddress address) {
+    /** TCP address, or null to serve only the Unix socket; default loopback port 10809. */
+    public Builder bindAddress(@Nullable InetSocketAddress address) {
       this.bindAddress = address;
       return this;
     }

@@ -36,6 +36,8 @@ final class ConfigAndResolverTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> NbdServerConfig.builder().description("x".repeat(4097)).build())
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> NbdServerConfig.builder().bindAddress(null).build())
+        .as("a server without listeners").isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new ExportInfo("x".repeat(4097), "", 0, 512, false, false))
         .isInstanceOf(IllegalArgumentException.class);
   }

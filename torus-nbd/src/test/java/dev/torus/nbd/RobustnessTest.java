@@ -255,6 +255,20 @@ final class RobustnessTest {
   }
 
   @Test
+  void withoutATcpAddressOnlyTheUnixSocketIsServed() {
+    Path socket = tmp.resolve("only.sock");
+    serve(c -> c.bindAddress(null).unixSocket(socket));
+
+    try (NbdTestClient c = NbdTestClient.open(UnixDomainSocketAddress.of(socket), "disk",
+        Mode.SIMPLE)) {
+      c.write(0, new byte[] {5});
+      assertThat(c.read(0, 1)).containsExactly(5);
+    }
+    assertThatThrownBy(() -> fixture.server.boundAddress())
+        .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
   void anExistingSocketPathIsNotTakenOver() throws Exception {
     Path socket = Files.createFile(tmp.resolve("taken.sock"));
 

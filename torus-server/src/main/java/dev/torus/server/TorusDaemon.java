@@ -2,9 +2,9 @@ package dev.torus.server;
 
 import dev.torus.distributor.DistributorConfig;
 import dev.torus.gc.GcConfig;
+import dev.torus.metadata.LeaseKeeper;
 import dev.torus.nbd.ExportResolver;
 import dev.torus.nbd.NbdServer;
-import dev.torus.nbd.NbdServerConfig;
 import dev.torus.nbd.VolumeExports;
 import dev.torus.server.options.CommandLines;
 import dev.torus.server.options.ConnectionOptions;
@@ -70,11 +70,13 @@ public final class TorusDaemon implements Callable<Integer> {
       description = "also serve every volume over NBD here (export name = volume name), e.g. 127.0.0.1:10809")
   @Nullable InetSocketAddress nbd;
 
-  @Option(names = "--nbd-unix", paramLabel = "PATH", description = "also serve NBD on this Unix socket")
+  @Option(names = "--nbd-unix", paramLabel = "PATH",
+      description = "also serve every volume over NBD on this Unix socket (alone: no TCP port)")
   @Nullable Path nbdUnix;
 
   @Option(names = "--lease-ttl", defaultValue = "10s", converter = DurationConverter.class,
-      description = "how long locks and the node's record outlive it (default: ${DEFAULT-VALUE})")
+      description = "how long locks and the node's record outlive it; at least 2s, etcd's minimum"
+          + " (default: ${DEFAULT-VALUE})")
   Duration leaseTtl;
 
   public static void main(String[] args) {
@@ -98,6 +100,10 @@ public final class TorusDaemon implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "invalid --peer-address '" + peerAddress + "': " + e.getMessage());
     }
+    if (leaseTtl.compareTo(LeaseKeeper.MIN_TTL) < 0) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--lease-ttl must be at least 2s, etcd's minimum lease TTL");
+    }
     long capacity = new DataDir(dataDir).capacity(size);
     DistributorConfig distributor = dataPath.distributor();
     Optional<InetSocketAddress> http = Optional.ofNullable(httpHost)
@@ -113,19 +119,14 @@ public final class TorusDaemon implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     TorusServer server = TorusServer.start(config);
     String nbdAt = "";
-    if (nbd != null || nbdUnix != null) {
+    NbdListeners listeners = new NbdListeners(nbd, nbdUnix);
+    if (listeners.any()) {
       try {
-        NbdServerConfig.Builder nbdConfig = NbdServerConfig.builder().unixSocket(nbdUnix)
-            .description("Torus volume");
-        if (nbd != null) {
-          nbdConfig.bindAddress(nbd);
-        }
         VolumeExports exports = ExportResolver.ofVolumes(server.volumes(), false);
         server.stopFirst(exports); // second: waits for the last commits
-        NbdServer nbdServer = NbdServer.start(nbdConfig.build(), exports);
+        NbdServer nbdServer = NbdServer.start(listeners.config(), exports);
         server.stopFirst(nbdServer); // first: ends every connection
-        nbdAt = ", NBD at " + (nbd != null ? "nbd://" + nbdServer.boundAddress().getHostString()
-            + ":" + nbdServer.boundAddress().getPort() : "") + (nbdUnix != null ? " unix " + nbdUnix : "");
+        nbdAt = ", NBD at " + listeners.describe(nbdServer);
       } catch (RuntimeException e) {
         server.close();
         throw e;

@@ -3,7 +3,9 @@ package dev.torus.cli.ctl;
 import static dev.torus.internal.concurrent.Futures.join;
 
 import dev.torus.DataSize;
+import dev.torus.ErrorCode;
 import dev.torus.PeerId;
+import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
 import dev.torus.cli.CliSession;
 import dev.torus.cli.Table;
@@ -17,9 +19,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -82,8 +84,12 @@ public final class PeerCommand {
     }
   }
 
-  /** Registered peers named by address or uuid (all of them for {@code all}). */
-  static List<PeerInfo> select(CliSession s, List<String> names, boolean all, boolean force) {
+  /**
+   * Registered peers named by address or uuid (all of them for {@code all}); {@code unregistered}
+   * gives the peer for a name that matches none, or throws.
+   */
+  static List<PeerInfo> select(CliSession s, List<String> names, boolean all,
+      Function<String, PeerInfo> unregistered) {
     if (all == !names.isEmpty()) {
       throw TorusExceptions.invalid(all
           ? "can't have both --all-peers and a list of peers"
@@ -96,18 +102,17 @@ public final class PeerCommand {
     }
     List<PeerInfo> out = new ArrayList<>();
     for (String name : names) {
-      Optional<PeerInfo> match = registered.stream()
-          .filter(p -> p.address().equals(name) || p.id().uuid().equals(name)).findFirst();
-      if (match.isPresent()) {
-        out.add(match.get());
-      } else if (force) {
-        out.add(new PeerInfo(new PeerId(name), "", Instant.EPOCH, 0, 0, 0, false));
-      } else {
-        throw TorusExceptions.notFound("peer " + name + " is not currently registered (down?); to"
-            + " remove it from the ring anyway, use --force and its uuid, and a healthy peer");
-      }
+      out.add(registered.stream()
+          .filter(p -> p.address().equals(name) || p.id().uuid().equals(name)).findFirst()
+          .orElseGet(() -> unregistered.apply(name)));
     }
     return out;
+  }
+
+  /** The failure for a name that matches no registered peer, saying what to do instead. */
+  private static TorusException notRegistered(String name, String whatToDo) {
+    return new TorusException(ErrorCode.NOT_FOUND,
+        "peer " + name + " is not registered; " + whatToDo);
   }
 
   /** {@code peer add ADDRESS|UUID... | --all-peers}. */
@@ -122,12 +127,22 @@ public final class PeerCommand {
     @Override
     public Integer call() {
       try (CliSession s = open()) {
-        List<RingMember> members = select(s, peers, all, false).stream()
+        List<RingMember> members = select(s, peers, all, Add::unregistered).stream()
             .map(p -> new RingMember(p.id(), p.capacityBlocks())).toList();
+        if (members.isEmpty()) { // only --all-peers selects nothing; the ring would say "already in"
+          throw new TorusException(ErrorCode.NOT_FOUND,
+              "no peers are registered; start torusd with --peer-address first");
+        }
         Ring ring = RingChanges.addPeers(s.metadata().rings(), members);
         out().println("Ring is now version " + ring.version() + " with " + ring.members().size() + " peers");
         return 0;
       }
+    }
+
+    /** Only a running node can join: the ring needs its capacity, which its record gives. */
+    private static PeerInfo unregistered(String name) {
+      throw notRegistered(name, "start torusd there with --peer-address first, and see the"
+          + " registered peers with 'torusctl list-peers'");
     }
   }
 
@@ -146,11 +161,20 @@ public final class PeerCommand {
     @Override
     public Integer call() {
       try (CliSession s = open()) {
-        List<PeerId> ids = select(s, peers, all, force).stream().map(PeerInfo::id).toList();
+        List<PeerId> ids = select(s, peers, all, this::deadPeer).stream().map(PeerInfo::id).toList();
         Ring ring = RingChanges.removePeers(s.metadata().rings(), ids);
         out().println("Ring is now version " + ring.version() + " with " + ring.members().size() + " peers");
         return 0;
       }
+    }
+
+    /** With {@code --force}, an unregistered name is the uuid of a dead peer. */
+    private PeerInfo deadPeer(String name) {
+      if (!force) {
+        throw notRegistered(name, "see the registered peers with 'torusctl list-peers', or remove"
+            + " a dead peer from the ring by its uuid with --force");
+      }
+      return new PeerInfo(new PeerId(name), "", Instant.EPOCH, 0, 0, 0, false);
     }
   }
 }

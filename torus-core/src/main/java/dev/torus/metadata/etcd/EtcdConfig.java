@@ -15,9 +15,10 @@ import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /**
- * How to reach etcd: the endpoints of one cluster, optional TLS, deadlines, the root prefix under
- * which every Torus key lives, and the lease TTL that writers and peers should use. Immutable;
- * validated on construction ({@code INVALID_ARGUMENT} with a message that names the bad value).
+ * How to reach etcd: the endpoints of one cluster, optional TLS, deadlines and the root prefix
+ * under which every Torus key lives. Immutable; validated on construction ({@code
+ * INVALID_ARGUMENT} with a message that names the bad value). Lease TTLs are not set here but by
+ * whoever takes a lease: {@code VolumeConfig.leaseTtl} and {@code torusd --lease-ttl}.
  *
  * @param endpoints {@code http://} or {@code https://} URIs with host and port, all one scheme;
  *     {@code https} whenever {@code tls} is set
@@ -26,19 +27,16 @@ import org.jspecify.annotations.Nullable;
  * @param connectTimeout how long one connection attempt may take
  * @param rootPrefix where Torus keys live, e.g. {@code /torus}; several clusters can share one
  *     etcd under different prefixes
- * @param leaseTtl the TTL for the leases of locks and peer records
  */
 public record EtcdConfig(
     List<URI> endpoints, @Nullable Tls tls, Duration callTimeout, Duration connectTimeout,
-    String rootPrefix, Duration leaseTtl) {
+    String rootPrefix) {
   /** The endpoint used when none is given: a local etcd on its standard port. */
   public static final String DEFAULT_ENDPOINT = "127.0.0.1:2379";
   /** Default deadline of each call. */
   public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(5);
   /** Default connection timeout. */
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(3);
-  /** Default lease TTL: how long a dead writer keeps its lock, and a dead peer its record. */
-  public static final Duration DEFAULT_LEASE_TTL = Duration.ofSeconds(10);
 
   /** PEM files for mutual TLS: the client certificate, its private key and the CA to trust. */
   public record Tls(Path certFile, Path keyFile, Path caFile) {
@@ -87,7 +85,6 @@ public record EtcdConfig(
     Objects.requireNonNull(callTimeout, "callTimeout");
     Objects.requireNonNull(connectTimeout, "connectTimeout");
     Objects.requireNonNull(rootPrefix, "rootPrefix");
-    Objects.requireNonNull(leaseTtl, "leaseTtl");
     if (endpoints.isEmpty()) {
       throw TorusExceptions.invalid("no etcd endpoints given");
     }
@@ -103,10 +100,6 @@ public record EtcdConfig(
     }
     positive("call timeout", callTimeout);
     positive("connect timeout", connectTimeout);
-    if (leaseTtl.compareTo(Duration.ofSeconds(2)) < 0) {
-      throw TorusExceptions.invalid("lease TTL must be at least 2s (etcd's minimum), got "
-          + leaseTtl);
-    }
     if (!rootPrefix.startsWith("/") || rootPrefix.length() < 2 || rootPrefix.contains("//")) {
       throw TorusExceptions.invalid("etcd root prefix must look like /name, got '" + rootPrefix
           + "'");
@@ -131,7 +124,7 @@ public record EtcdConfig(
    */
   public static EtcdConfig of(String endpoints, @Nullable Tls tls) {
     return new EtcdConfig(parseEndpoints(endpoints, tls != null ? "https" : "http"), tls,
-        DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, KvMetadata.DEFAULT_ROOT, DEFAULT_LEASE_TTL);
+        DEFAULT_CALL_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, KvMetadata.DEFAULT_ROOT);
   }
 
   private static List<URI> parseEndpoints(String spec, String defaultScheme) {
@@ -171,22 +164,17 @@ public record EtcdConfig(
 
   /** This config with another call timeout. */
   public EtcdConfig withCallTimeout(Duration timeout) {
-    return new EtcdConfig(endpoints, tls, timeout, connectTimeout, rootPrefix, leaseTtl);
+    return new EtcdConfig(endpoints, tls, timeout, connectTimeout, rootPrefix);
   }
 
   /** This config with another connect timeout. */
   public EtcdConfig withConnectTimeout(Duration timeout) {
-    return new EtcdConfig(endpoints, tls, callTimeout, timeout, rootPrefix, leaseTtl);
+    return new EtcdConfig(endpoints, tls, callTimeout, timeout, rootPrefix);
   }
 
   /** This config with another root prefix. */
   public EtcdConfig withRootPrefix(String prefix) {
-    return new EtcdConfig(endpoints, tls, callTimeout, connectTimeout, prefix, leaseTtl);
-  }
-
-  /** This config with another lease TTL. */
-  public EtcdConfig withLeaseTtl(Duration ttl) {
-    return new EtcdConfig(endpoints, tls, callTimeout, connectTimeout, rootPrefix, ttl);
+    return new EtcdConfig(endpoints, tls, callTimeout, connectTimeout, prefix);
   }
 
   /** The endpoints, comma-separated, for messages. */

@@ -2,11 +2,11 @@ package dev.torus.server.options;
 
 import picocli.CommandLine.IVersionProvider;
 
-/** The version from the jar manifest (or "development" when run from classes). */
+/** The program and version from the jar manifest (or "development" when run from classes). */
 public final class Version implements IVersionProvider {
   @Override
   public String[] getVersion() {
     String v = Version.class.getPackage().getImplementationVersion();
-    return new String[] {"${COMMAND-NAME} " + (v == null ? "development" : v)};
+    return new String[] {"${ROOT-COMMAND-NAME} " + (v == null ? "development" : v)};
   }
 }

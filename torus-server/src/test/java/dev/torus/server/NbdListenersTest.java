@@ -1,0 +1,70 @@
+package dev.torus.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.torus.nbd.ExportResolver;
+import dev.torus.nbd.NbdServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code torusd --nbd / --nbd-unix}: exactly the listeners asked for, named in the startup line. */
+final class NbdListenersTest {
+  private static final InetSocketAddress ANY_LOOPBACK_PORT =
+      new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void aUnixSocketAloneOpensNoTcpPort() {
+    Path socket = dir.resolve("nbd.sock");
+    NbdListeners listeners = new NbdListeners(null, socket);
+
+    assertThat(listeners.config().bindAddress()).isNull();
+    try (NbdServer server = start(listeners)) {
+      assertThat(socket).exists();
+      assertThatThrownBy(server::boundAddress).isInstanceOf(IllegalStateException.class);
+      assertThat(listeners.describe(server)).isEqualTo("nbd+unix:///?socket=" + socket);
+    }
+  }
+
+  @Test
+  void bothAreServedAndNamed() {
+    Path socket = dir.resolve("nbd.sock");
+    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, socket);
+
+    try (NbdServer server = start(listeners)) {
+      assertThat(socket).exists();
+      assertThat(listeners.describe(server)).isEqualTo(
+          "nbd://" + server.boundAddress().getHostString() + ":" + server.boundAddress().getPort()
+              + " and nbd+unix:///?socket=" + socket);
+    }
+  }
+
+  @Test
+  void tcpAloneOpensNoSocket() {
+    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, null);
+
+    assertThat(listeners.config().unixSocket()).isNull();
+    try (NbdServer server = start(listeners)) {
+      assertThat(listeners.describe(server))
+          .isEqualTo("nbd://" + server.boundAddress().getHostString() + ":"
+              + server.boundAddress().getPort());
+    }
+  }
+
+  @Test
+  void noFlagsAskForNothing() {
+    assertThat(new NbdListeners(null, null).any()).isFalse();
+    assertThat(new NbdListeners(null, dir.resolve("s")).any()).isTrue();
+  }
+
+  private static NbdServer start(NbdListeners listeners) {
+    return NbdServer.start(listeners.config(), ExportResolver.ofDevices(Map.of()));
+  }
+}
