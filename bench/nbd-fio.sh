@@ -3,7 +3,7 @@
 # nbdkit's memory plugin and qemu-nbd over a raw file. Prints IOPS and bandwidth per job and the
 # ratios against the baselines (compare ratios, not absolute numbers: run-to-run variance is ~20%).
 #
-#   bench/nbd-fio.sh [--torus memory,file] [--server-cmd CMD] [--size 1G] [--block-size 64KiB]
+#   bench/nbd-fio.sh [--torus memory,file] [--server-cmd CMD] [--size 1G] [--block-size 32KiB]
 #                    [--runtime 10] [--jobs JOB,...] [--no-baselines]
 #
 #   --torus       Torus volumes to measure, comma-separated (default memory,file):
@@ -15,7 +15,7 @@
 #   --server-cmd  measure this command instead, as target "custom"; {port} and {size} are
 #                 replaced, and it must serve the export "bench"
 #   --size        volume size and the range fio works on, the same for every server (default 1G)
-#   --block-size  the Torus volumes' block size (default 64KiB)
+#   --block-size  the Torus volumes' block size (default 32KiB, the default of torusctl init)
 #   --runtime     seconds per job, after 2 s of ramp-up (default 10)
 #   --jobs        run only these jobs (names as in the table below)
 #   --no-baselines  skip nbdkit and qemu-nbd (for a block-size sweep: ratios then need a run with them)
@@ -34,7 +34,7 @@ export BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--Xmx2g -XX:MaxDirectMemorySize=6g}"
 export_name=bench
 size=1G
 runtime=10
-block_size=64KiB
+block_size=32KiB
 torus=memory,file
 server_cmd=""
 only_jobs=""

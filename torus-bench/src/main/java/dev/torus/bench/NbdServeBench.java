@@ -40,7 +40,7 @@ import java.util.stream.Stream;
  * Serves one real Torus volume over NBD until killed, for {@code bench/nbd-fio.sh}:
  *
  * <pre>
- * bench/run NbdServeBench [--store memory|file] [--dir DIR] [--size 1GiB] [--block-size 64KiB]
+ * bench/run NbdServeBench [--store memory|file] [--dir DIR] [--size 1GiB] [--block-size 32KiB]
  *                         [--port 10809] [--export bench] [--unix PATH] [--io-threads N]
  * </pre>
  *
@@ -67,7 +67,7 @@ public final class NbdServeBench {
   public static void main(String[] args) throws Exception {
     NbdServerConfig.Builder config = NbdServerConfig.builder();
     long size = DataSize.ofGibibytes(1).bytes();
-    int blockSize = 64 << 10;
+    int blockSize = Math.toIntExact(DataSize.parse(GlobalMetadata.DEFAULT_BLOCK_SIZE).bytes());
     String export = "bench";
     String storeKind = "memory";
     Path dir = null;

@@ -16,7 +16,7 @@ public record GlobalMetadata(int blockSize, String blockSpec) {
    * The block size of a cluster initialised without one, as the CLI writes it: picked by measuring
    * 4 KiB random and 1 MiB sequential I/O over NBD at several sizes (docs/benchmarks.md).
    */
-  public static final String DEFAULT_BLOCK_SIZE = "64KiB";
+  public static final String DEFAULT_BLOCK_SIZE = "32KiB";
 
   public GlobalMetadata {
     Objects.requireNonNull(blockSpec, "blockSpec");
