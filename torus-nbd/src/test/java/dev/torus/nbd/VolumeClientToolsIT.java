@@ -2,6 +2,7 @@ package dev.torus.nbd;
 
 import dev.torus.DataSize;
 import dev.torus.internal.concurrent.Futures;
+import dev.torus.metadata.GlobalMetadata;
 import dev.torus.metadata.embedded.EmbeddedMetadata;
 import dev.torus.storage.BlockStores;
 import dev.torus.storage.FileStoreConfig;
@@ -31,9 +32,11 @@ final class VolumeClientToolsIT implements NbdClientToolsContract {
     try {
       Path dir = Files.createTempDirectory("torus-nbd-it");
       ExecutorService io = Executors.newFixedThreadPool(4);
-      VolumeFixture f = VolumeFixture.build(65536, VolumeConfig.DEFAULT,
+      // The block size a cluster gets by default, so the real clients test what users run.
+      int block = Math.toIntExact(DataSize.parse(GlobalMetadata.DEFAULT_BLOCK_SIZE).bytes());
+      VolumeFixture f = VolumeFixture.build(block, VolumeConfig.DEFAULT,
           scheduler -> EmbeddedMetadata.open(dir.resolve("metadata.db"), Clock.systemUTC(), scheduler),
-          BlockStores.openFile(FileStoreConfig.of(dir.resolve("blocks"), 65536,
+          BlockStores.openFile(FileStoreConfig.of(dir.resolve("blocks"), block,
               DataSize.ofBytes(4 * size)), io));
       opened.add(io::shutdownNow);
       opened.add(f);
