@@ -1,6 +1,7 @@
 package dev.torus.distributor;
 
 import static dev.torus.internal.concurrent.Futures.join;
+import static dev.torus.storage.Blocks.drain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -13,8 +14,6 @@ import dev.torus.TorusException;
 import dev.torus.VolumeId;
 import dev.torus.WriteLevel;
 import dev.torus.internal.buffer.Crc32c;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,13 +40,6 @@ final class DistributorTest {
     return b;
   }
 
-  static byte[] bytes(ByteBuf buf) {
-    try {
-      return ByteBufUtil.getBytes(buf);
-    } finally {
-      buf.release();
-    }
-  }
 
   static void assertCode(ErrorCode code, Runnable r) {
     assertThatThrownBy(r::run).isInstanceOf(TorusException.class)
@@ -66,7 +58,7 @@ final class DistributorTest {
     }
     Distributor node = cluster.distributor(1, DistributorConfig.DEFAULT.withReadCache(DataSize.ofBytes(0)));
     for (int i = 0; i < 50; i++) {
-      assertThat(bytes(join(node.getBlock(ref(i))))).isEqualTo(block(i));
+      assertThat(drain(join(node.getBlock(ref(i))))).isEqualTo(block(i));
     }
   }
 
@@ -81,7 +73,7 @@ final class DistributorTest {
       Distributor reader = cluster.distributor(-1, DistributorConfig.DEFAULT.withReadLevel(level)
           .withReadCache(DataSize.ofBytes(0)));
       for (int i = 0; i < 30; i++) {
-        assertThat(bytes(join(reader.getBlock(ref(i))))).as(level + " block " + i).isEqualTo(block(i));
+        assertThat(drain(join(reader.getBlock(ref(i))))).as(level + " block " + i).isEqualTo(block(i));
       }
     }
   }
@@ -153,7 +145,7 @@ final class DistributorTest {
     for (ReadLevel level : ReadLevel.values()) {
       Distributor reader = cluster.distributor(-1, DistributorConfig.DEFAULT.withReadLevel(level)
           .withReadCache(DataSize.ofBytes(0)));
-      assertThat(bytes(join(reader.getBlock(ref(1), good)))).as(level.cliName()).isEqualTo(block(1));
+      assertThat(drain(join(reader.getBlock(ref(1), good)))).as(level.cliName()).isEqualTo(block(1));
     }
     join(cluster.stores.get(holders.get(1)).putBlock(ref(1), Unpooled.wrappedBuffer(block(3))));
     assertThatThrownBy(() -> join(client.getBlock(ref(1), good)))
@@ -165,10 +157,10 @@ final class DistributorTest {
   void blocksFetchedFromPeersAreCachedAndLocalOnesAreNot() {
     Distributor client = cluster.distributor(-1, DistributorConfig.DEFAULT);
     join(client.putBlock(ref(1), Unpooled.wrappedBuffer(block(1))));
-    assertThat(bytes(join(client.getBlock(ref(1))))).isEqualTo(block(1));
+    assertThat(drain(join(client.getBlock(ref(1))))).isEqualTo(block(1));
     cluster.ids.forEach(cluster.transport::failPeer);
-    assertThat(bytes(join(client.getBlock(ref(1))))).as("served from the cache").isEqualTo(block(1));
-    assertThat(bytes(join(client.getBlock(ref(1), Crc32c.of(block(1), 0, LocalCluster.BLOCK)))))
+    assertThat(drain(join(client.getBlock(ref(1))))).as("served from the cache").isEqualTo(block(1));
+    assertThat(drain(join(client.getBlock(ref(1), Crc32c.of(block(1), 0, LocalCluster.BLOCK)))))
         .isEqualTo(block(1));
     cluster.ids.forEach(cluster.transport::healPeer);
 
@@ -176,7 +168,7 @@ final class DistributorTest {
     int owner = IntStream.range(0, cluster.stores.size())
         .filter(i -> join(cluster.stores.get(i).hasBlock(ref(2)))).findFirst().orElseThrow();
     Distributor node = cluster.distributor(owner, DistributorConfig.DEFAULT);
-    assertThat(bytes(join(node.getBlock(ref(2))))).isEqualTo(block(2));
+    assertThat(drain(join(node.getBlock(ref(2))))).isEqualTo(block(2));
     join(cluster.stores.get(owner).deleteBlock(ref(2)));
     cluster.ids.stream().filter(id -> !id.equals(cluster.ids.get(owner)))
         .forEach(cluster.transport::failPeer);
@@ -187,9 +179,9 @@ final class DistributorTest {
   void theReadCacheNeverServesAnOlderWrite() {
     Distributor node = cluster.distributor(0, DistributorConfig.DEFAULT);
     join(node.putBlock(ref(1), Unpooled.wrappedBuffer(block(1))));
-    assertThat(bytes(join(node.getBlock(ref(1))))).isEqualTo(block(1));
+    assertThat(drain(join(node.getBlock(ref(1))))).isEqualTo(block(1));
     join(node.putBlock(ref(1), Unpooled.wrappedBuffer(block(2))));
-    assertThat(bytes(join(node.getBlock(ref(1))))).isEqualTo(block(2));
+    assertThat(drain(join(node.getBlock(ref(1))))).isEqualTo(block(2));
   }
 
 }

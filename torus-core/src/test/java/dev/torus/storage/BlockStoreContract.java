@@ -93,12 +93,12 @@ public interface BlockStoreContract {
       int secondCrc = Crc32c.of(second, 0, BLOCK_SIZE);
       Futures.join(store.putBlock(ref(1), Unpooled.wrappedBuffer(first)));
       for (int i = 0; i < 2; i++) { // the second read may be answered from what the first checked
-        assertThat(bytes(Futures.join(store.getBlock(ref(1), firstCrc)))).isEqualTo(first);
+        assertThat(Blocks.drain(Futures.join(store.getBlock(ref(1), firstCrc)))).isEqualTo(first);
       }
       assertCode(store.getBlock(ref(1), firstCrc + 1), ErrorCode.CORRUPTED);
       Futures.join(store.putBlock(ref(1), Unpooled.wrappedBuffer(second)));
       assertCode(store.getBlock(ref(1), firstCrc), ErrorCode.CORRUPTED);
-      assertThat(bytes(Futures.join(store.getBlock(ref(1), secondCrc)))).isEqualTo(second);
+      assertThat(Blocks.drain(Futures.join(store.getBlock(ref(1), secondCrc)))).isEqualTo(second);
       assertCode(store.getBlock(ref(2), secondCrc), ErrorCode.NOT_FOUND);
     }
   }
@@ -109,22 +109,15 @@ public interface BlockStoreContract {
       byte[] block = Blocks.random(BLOCK_SIZE, 3);
       int crc = Crc32c.of(block, 0, BLOCK_SIZE);
       Futures.join(store.putBlock(ref(1), Unpooled.wrappedBuffer(block), crc));
-      assertThat(bytes(Futures.join(store.getBlock(ref(1), crc)))).isEqualTo(block);
+      assertThat(Blocks.drain(Futures.join(store.getBlock(ref(1), crc)))).isEqualTo(block);
       assertThat(Blocks.read(store, ref(1))).isEqualTo(block);
       // A caller's wrong checksum is not taken on trust: the bytes are never served as having it.
       Futures.join(store.putBlock(ref(2), Unpooled.wrappedBuffer(block), crc + 1));
-      assertThatThrownBy(() -> bytes(Futures.join(store.getBlock(ref(2), crc + 1))))
+      assertThatThrownBy(() -> Blocks.drain(Futures.join(store.getBlock(ref(2), crc + 1))))
           .isInstanceOf(TorusException.class);
     }
   }
 
-  private static byte[] bytes(ByteBuf buf) {
-    try {
-      return ByteBufUtil.getBytes(buf);
-    } finally {
-      buf.release();
-    }
-  }
 
   @Test
   default void getOfAMissingBlockFailsNotFound() {

@@ -51,7 +51,11 @@ public final class Blocks {
 
   /** Reads a block and releases the buffer; failures are rethrown as by {@link Futures#join}. */
   public static byte[] read(BlockStore store, BlockRef ref) {
-    ByteBuf buf = Futures.join(store.getBlock(ref));
+    return drain(Futures.join(store.getBlock(ref)));
+  }
+
+  /** The bytes of a buffer the caller owns, releasing it. */
+  public static byte[] drain(ByteBuf buf) {
     try {
       return ByteBufUtil.getBytes(buf);
     } finally {

@@ -1,5 +1,6 @@
 package dev.torus.transport;
 
+import static dev.torus.storage.Blocks.drain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
@@ -14,7 +15,6 @@ import dev.torus.VolumeId;
 import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -118,14 +118,6 @@ public interface PeerTransportContract {
     return ByteBufAllocator.DEFAULT.buffer(size).writeBytes(randomBytes(size, seed));
   }
 
-  /** The bytes of a buffer the caller owns, releasing it. */
-  static byte[] drain(ByteBuf buf) {
-    try {
-      return ByteBufUtil.getBytes(buf);
-    } finally {
-      buf.release();
-    }
-  }
 
   static <T> T join(CompletableFuture<T> future) {
     return Futures.join(future, Duration.ofSeconds(30));

@@ -1,6 +1,7 @@
 package dev.torus.volume;
 
 import static dev.torus.internal.concurrent.Futures.join;
+import static dev.torus.storage.Blocks.drain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,7 +10,6 @@ import dev.torus.DataSize;
 import dev.torus.ErrorCode;
 import dev.torus.TorusException;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.storage.BlockStores;
@@ -37,13 +37,6 @@ final class BlockVolumeTest {
     f.close();
   }
 
-  static byte[] bytes(ByteBuf buf) {
-    try {
-      return ByteBufUtil.getBytes(buf);
-    } finally {
-      buf.release();
-    }
-  }
 
   static byte[] random(int n, long seed) {
     byte[] b = new byte[n];
@@ -56,7 +49,7 @@ final class BlockVolumeTest {
     join(f.volumes.catalog().create("v", 10L << 30));
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
       assertThat(v.size()).isEqualTo(10L << 30);
-      assertThat(bytes(join(v.read(5L << 30, 3 * BS)))).isEqualTo(new byte[3 * BS]);
+      assertThat(drain(join(v.read(5L << 30, 3 * BS)))).isEqualTo(new byte[3 * BS]);
       assertThat(join(v.allocation(0, v.size()))).containsExactly(new Extent(0, 10L << 30, true));
     }
     assertThat(f.store.stats().usedBlocks()).isZero();
@@ -68,16 +61,16 @@ final class BlockVolumeTest {
     byte[] data = random(10_000, 1);
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       join(v.write(1234, Unpooled.wrappedBuffer(data)));
-      assertThat(bytes(join(v.read(1234, data.length)))).isEqualTo(data);
+      assertThat(drain(join(v.read(1234, data.length)))).isEqualTo(data);
       join(v.flush());
-      assertThat(bytes(join(v.read(1234, data.length)))).isEqualTo(data);
+      assertThat(drain(join(v.read(1234, data.length)))).isEqualTo(data);
       join(v.write(2000, Unpooled.wrappedBuffer(new byte[] {7, 7, 7})));
     }
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
       byte[] expected = data.clone();
       Arrays.fill(expected, 2000 - 1234, 2003 - 1234, (byte) 7);
-      assertThat(bytes(join(v.read(1234, data.length)))).isEqualTo(expected);
-      assertThat(bytes(join(v.read(0, 1234)))).isEqualTo(new byte[1234]);
+      assertThat(drain(join(v.read(1234, data.length)))).isEqualTo(expected);
+      assertThat(drain(join(v.read(0, 1234)))).isEqualTo(new byte[1234]);
       List<Extent> map = join(v.allocation(0, v.size()));
       assertThat(map).containsExactly(new Extent(0, 3 * BS, false), new Extent(3 * BS, (1 << 20) - 3 * BS, true));
     }
@@ -130,7 +123,7 @@ final class BlockVolumeTest {
       for (long block = 0; block < 4; block++) {
         var read = v.read(block * BS, BS);
         try {
-          assertThat(bytes(join(read))).isEqualTo(Arrays.copyOfRange(data,
+          assertThat(drain(join(read))).isEqualTo(Arrays.copyOfRange(data,
               (int) block * BS, (int) (block + 1) * BS));
         } catch (TorusException e) {
           assertThat(e.code()).isEqualTo(ErrorCode.CORRUPTED);
@@ -154,7 +147,7 @@ final class BlockVolumeTest {
       byte[] expected = random(64 * BS, 2);
       Arrays.fill(expected, BS + 100, 5 * BS + 100, (byte) 0);
       Arrays.fill(expected, 10 * BS, 12 * BS, (byte) 0);
-      assertThat(bytes(join(v.read(0, 64 * BS)))).isEqualTo(expected);
+      assertThat(drain(join(v.read(0, 64 * BS)))).isEqualTo(expected);
       assertThat(join(v.allocation(0, 64 * BS))).containsExactly(
           new Extent(0, 2 * BS, false), new Extent(2 * BS, 3 * BS, true),
           new Extent(5 * BS, 5 * BS, false), new Extent(10 * BS, 2 * BS, true),
@@ -211,8 +204,8 @@ final class BlockVolumeTest {
     }
     assertThat(join(f.volumes.catalog().get("v")).size()).isEqualTo(1L << 40);
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
-      assertThat(bytes(join(v.read(0, 3 * BS)))).isEqualTo(data);
-      assertThat(bytes(join(v.read((1L << 40) - BS, BS)))).isEqualTo(random(BS, 5));
+      assertThat(drain(join(v.read(0, 3 * BS)))).isEqualTo(data);
+      assertThat(drain(join(v.read((1L << 40) - BS, BS)))).isEqualTo(random(BS, 5));
     }
     long used = f.store.stats().usedBlocks();
     join(f.volumes.catalog().resize("v", 2L << 40));
@@ -222,8 +215,8 @@ final class BlockVolumeTest {
       join(v.write((2L << 40) - 10, Unpooled.wrappedBuffer(new byte[] {9, 9, 9, 9, 9, 9, 9, 9, 9, 9})));
     }
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
-      assertThat(bytes(join(v.read((2L << 40) - 12, 12)))).containsExactly(0, 0, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9);
-      assertThat(bytes(join(v.read(0, 3 * BS)))).isEqualTo(data);
+      assertThat(drain(join(v.read((2L << 40) - 12, 12)))).containsExactly(0, 0, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9);
+      assertThat(drain(join(v.read(0, 3 * BS)))).isEqualTo(data);
     }
     assertThatThrownBy(() -> join(f.volumes.catalog().resize("v", 1)))
         .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT));
@@ -245,19 +238,19 @@ final class BlockVolumeTest {
           .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.LOCKED));
     }
     try (BlockVolume s = join(f.volumes.openSnapshot("v", "s1"))) {
-      assertThat(bytes(join(s.read(0, 16 * BS)))).isEqualTo(first);
+      assertThat(drain(join(s.read(0, 16 * BS)))).isEqualTo(first);
     }
     join(f.volumes.catalog().cloneSnapshot("v", "s1", "c"));
     try (BlockVolume c = join(f.volumes.openWritable("c"))) {
-      assertThat(bytes(join(c.read(0, 16 * BS)))).isEqualTo(first);
+      assertThat(drain(join(c.read(0, 16 * BS)))).isEqualTo(first);
       join(c.write(BS, Unpooled.wrappedBuffer(new byte[] {1, 2, 3})));
     }
     join(f.volumes.catalog().restoreSnapshot("v", "s1"));
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
-      assertThat(bytes(join(v.read(0, 16 * BS)))).isEqualTo(first);
+      assertThat(drain(join(v.read(0, 16 * BS)))).isEqualTo(first);
     }
     try (BlockVolume c = join(f.volumes.openReadOnly("c"))) {
-      assertThat(bytes(join(c.read(BS, 3)))).containsExactly(1, 2, 3);
+      assertThat(drain(join(c.read(BS, 3)))).containsExactly(1, 2, 3);
     }
   }
 
@@ -274,10 +267,10 @@ final class BlockVolumeTest {
         join(v.write(off, Unpooled.wrappedBuffer(data, off, n)));
       }
       assertThat(f.store.stats().usedBlocks()).as("written back before any commit").isPositive();
-      assertThat(bytes(join(v.read(0, data.length)))).isEqualTo(data);
+      assertThat(drain(join(v.read(0, data.length)))).isEqualTo(data);
     }
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
-      assertThat(bytes(join(v.read(0, data.length)))).isEqualTo(data);
+      assertThat(drain(join(v.read(0, data.length)))).isEqualTo(data);
     }
   }
 
@@ -305,11 +298,11 @@ final class BlockVolumeTest {
       gate.complete(null);
       assertThat(store.puts()).as("each content at most once, although every write after the"
           + " 16th crossed the limit").isLessThanOrEqualTo(blocks + 1);
-      assertThat(bytes(join(v.read(0, data.length)))).isEqualTo(data);
+      assertThat(drain(join(v.read(0, data.length)))).isEqualTo(data);
       join(v.flush());
     }
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
-      assertThat(bytes(join(v.read(0, data.length)))).isEqualTo(data);
+      assertThat(drain(join(v.read(0, data.length)))).isEqualTo(data);
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.torus.volume;
 
+import static dev.torus.storage.Blocks.drain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,7 +9,6 @@ import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
 import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.time.Duration;
 import java.util.Arrays;
@@ -118,12 +118,7 @@ final class ModelBlockDeviceTest {
   }
 
   private byte[] read(long offset, int length) {
-    ByteBuf buf = Futures.join(device.read(offset, length));
-    try {
-      return ByteBufUtil.getBytes(buf);
-    } finally {
-      buf.release();
-    }
+    return drain(Futures.join(device.read(offset, length)));
   }
 
   private static void assertCode(CompletableFuture<?> future, ErrorCode code) {

@@ -1,6 +1,7 @@
 package dev.torus.nbd;
 
 import static dev.torus.internal.concurrent.Futures.join;
+import static dev.torus.storage.Blocks.drain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -10,8 +11,6 @@ import dev.torus.volume.BlockDevice;
 import dev.torus.volume.BlockVolume;
 import dev.torus.volume.VolumeConfig;
 import dev.torus.volume.VolumeFixture;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -29,13 +28,6 @@ final class VolumeExportsTest {
     f.close();
   }
 
-  static byte[] bytes(ByteBuf buf) {
-    try {
-      return ByteBufUtil.getBytes(buf);
-    } finally {
-      buf.release();
-    }
-  }
 
   @Test
   void connectionsShareOneVolumeAndTheLastOneCommitsAndUnlocks() {
@@ -43,14 +35,14 @@ final class VolumeExportsTest {
     BlockDevice a = join(exports.open("v", false));
     BlockDevice b = join(exports.open("v", false));
     join(a.write(0, Unpooled.wrappedBuffer(new byte[] {1, 2, 3})));
-    assertThat(bytes(join(b.read(0, 3)))).containsExactly(1, 2, 3);
+    assertThat(drain(join(b.read(0, 3)))).containsExactly(1, 2, 3);
     a.close();
     assertThatThrownBy(() -> join(f.volumes.openWritable("v")))
         .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.LOCKED));
     b.close();
     exports.close(); // waits for the commit and unlock of the last connection
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
-      assertThat(bytes(join(v.read(0, 3)))).containsExactly(1, 2, 3);
+      assertThat(drain(join(v.read(0, 3)))).containsExactly(1, 2, 3);
     }
   }
 
@@ -67,7 +59,7 @@ final class VolumeExportsTest {
     assertThat(info.size()).isEqualTo(1 << 20);
     BlockDevice snap = join(exports.open("v@s", false));
     assertThat(snap.readOnly()).isTrue();
-    assertThat(bytes(join(snap.read(0, 1)))).containsExactly(7);
+    assertThat(drain(join(snap.read(0, 1)))).containsExactly(7);
     snap.close();
     assertThatThrownBy(() -> join(exports.describe("v@missing")))
         .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(ErrorCode.NOT_FOUND));

@@ -1,6 +1,6 @@
 package dev.torus.transport.tcp;
 
-import static dev.torus.transport.PeerTransportContract.drain;
+import static dev.torus.storage.Blocks.drain;
 import static dev.torus.transport.PeerTransportContract.join;
 import static dev.torus.transport.PeerTransportContract.randomBytes;
 import static dev.torus.transport.PeerTransportContract.ref;

@@ -1,7 +1,7 @@
 package dev.torus.transport.tcp;
 
+import static dev.torus.storage.Blocks.drain;
 import static dev.torus.transport.PeerTransportContract.block;
-import static dev.torus.transport.PeerTransportContract.drain;
 import static dev.torus.transport.PeerTransportContract.failureOf;
 import static dev.torus.transport.PeerTransportContract.join;
 import static dev.torus.transport.PeerTransportContract.millisSince;
