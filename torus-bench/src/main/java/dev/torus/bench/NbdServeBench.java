@@ -67,7 +67,7 @@ public final class NbdServeBench {
   public static void main(String[] args) throws Exception {
     NbdServerConfig.Builder config = NbdServerConfig.builder();
     long size = DataSize.ofGibibytes(1).bytes();
-    int blockSize = Math.toIntExact(DataSize.parse(GlobalMetadata.DEFAULT_BLOCK_SIZE).bytes());
+    int blockSize = GlobalMetadata.defaultBlockSize();
     String export = "bench";
     String storeKind = "memory";
     Path dir = null;

@@ -70,8 +70,7 @@ public final class Torus {
       opened.push(() -> Threads.stop(io));
       MetadataService metadata = EmbeddedMetadata.open(dir.resolve("metadata.db"), Clock.systemUTC(), scheduler);
       opened.push(metadata);
-      GlobalMetadata global = initialised(metadata,
-          Math.toIntExact(DataSize.parse(GlobalMetadata.DEFAULT_BLOCK_SIZE).bytes()));
+      GlobalMetadata global = initialised(metadata, GlobalMetadata.defaultBlockSize());
       BlockStore store = BlockStores.openFile(
           FileStoreConfig.of(dir.resolve("blocks"), global.blockSize(), capacity), io);
       opened.push(store);

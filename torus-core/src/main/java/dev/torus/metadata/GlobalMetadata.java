@@ -1,5 +1,6 @@
 package dev.torus.metadata;
 
+import dev.torus.DataSize;
 import java.util.Objects;
 
 /**
@@ -17,6 +18,11 @@ public record GlobalMetadata(int blockSize, String blockSpec) {
    * 4 KiB random and 1 MiB sequential I/O over NBD at several sizes (docs/benchmarks.md).
    */
   public static final String DEFAULT_BLOCK_SIZE = "32KiB";
+
+  /** {@link #DEFAULT_BLOCK_SIZE} in bytes. */
+  public static int defaultBlockSize() {
+    return Math.toIntExact(DataSize.parse(DEFAULT_BLOCK_SIZE).bytes());
+  }
 
   public GlobalMetadata {
     Objects.requireNonNull(blockSpec, "blockSpec");

@@ -33,7 +33,7 @@ final class VolumeClientToolsIT implements NbdClientToolsContract {
       Path dir = Files.createTempDirectory("torus-nbd-it");
       ExecutorService io = Executors.newFixedThreadPool(4);
       // The block size a cluster gets by default, so the real clients test what users run.
-      int block = Math.toIntExact(DataSize.parse(GlobalMetadata.DEFAULT_BLOCK_SIZE).bytes());
+      int block = GlobalMetadata.defaultBlockSize();
       VolumeFixture f = VolumeFixture.build(block, VolumeConfig.DEFAULT,
           scheduler -> EmbeddedMetadata.open(dir.resolve("metadata.db"), Clock.systemUTC(), scheduler),
           BlockStores.openFile(FileStoreConfig.of(dir.resolve("blocks"), block,
