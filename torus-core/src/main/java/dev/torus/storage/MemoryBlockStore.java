@@ -6,7 +6,6 @@ import dev.torus.internal.buffer.Crc32c;
 import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.PooledByteBufAllocator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -19,12 +18,13 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Memory: blocks are kept in direct (off-heap) buffers, so a read can go to a socket without a
  * copy and a store of many gigabytes does not weigh on the Java heap's collector. They come from
- * the store's own pool ({@link #allocator()}), in which every buffer is one block: long-lived
- * blocks never share pool chunks with short-lived network buffers, which kept up to twice the
- * stored bytes in the shared pool. A put keeps the caller's buffer when it is exactly one block
- * from that pool (a volume's block buffer), since the caller gave it up and must not change it;
- * anything else (a slice of a larger buffer, which would pin all of it, or a heap buffer) is
- * copied.
+ * the store's own {@link BlockBufferPool} ({@link #allocator()}), in which every buffer is one
+ * block: long-lived blocks never share pool chunks with short-lived network buffers (which kept up
+ * to twice the stored bytes in a shared pool), and the memory of deleted blocks is reused for new
+ * ones while stored and free blocks together stay within the capacity. A put keeps the caller's
+ * buffer when it is exactly one block from that pool (a volume's block buffer), since the caller
+ * gave it up and must not change it; anything else (a slice of a larger buffer, which would pin
+ * all of it, or a heap buffer) is copied.
  *
  * <p>Integrity: the bytes of a stored buffer never change, so a block is checked against the
  * checksum a reader expects once per stored buffer ({@link #getBlock(BlockRef, int)}), not on
@@ -39,10 +39,7 @@ final class MemoryBlockStore implements BlockStore {
   private final int blockSize;
   private final long capacityBlocks;
   private final ConcurrentHashMap<BlockRef, Stored> blocks = new ConcurrentHashMap<>();
-  /** Direct only, one arena, no per-thread caches: a slab of equal blocks, freed chunk by chunk. */
-  private final ByteBufAllocator allocator = new PooledByteBufAllocator(true, 0, 1,
-      PooledByteBufAllocator.defaultPageSize(), PooledByteBufAllocator.defaultMaxOrder(), 0, 0,
-      false);
+  private final BlockBufferPool allocator;
   private volatile boolean closed;
 
   /** No checksum checked yet; real ones are unsigned 32-bit values. */
@@ -54,6 +51,7 @@ final class MemoryBlockStore implements BlockStore {
     }
     this.blockSize = blockSize;
     this.capacityBlocks = capacityBlocks;
+    this.allocator = new BlockBufferPool(blockSize, () -> capacityBlocks - blocks.size());
   }
 
   @Override
@@ -196,6 +194,7 @@ final class MemoryBlockStore implements BlockStore {
         b.release();
       }
     }
+    allocator.close();
   }
 
   /**

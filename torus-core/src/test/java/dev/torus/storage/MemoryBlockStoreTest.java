@@ -43,4 +43,30 @@ final class MemoryBlockStoreTest implements BlockStoreContract {
       assertThat(whole.refCnt()).as("and released when deleted").isZero();
     }
   }
+
+  @Test
+  void reusesTheMemoryOfDeletedBlocksWithinItsCapacity() {
+    try (BlockStore store = newStore(BLOCK_SIZE, 3)) {
+      BlockBufferPool pool = (BlockBufferPool) store.allocator();
+      for (int i = 0; i < 3; i++) {
+        ByteBuf block = store.allocator().directBuffer(BLOCK_SIZE, BLOCK_SIZE).writeZero(BLOCK_SIZE);
+        Futures.join(store.putBlock(ref(i), block));
+      }
+      Futures.join(store.deleteBlock(ref(0)));
+      Futures.join(store.deleteBlock(ref(1)));
+      assertThat(pool.freeBuffers()).as("two deleted blocks' memory kept for new blocks").isEqualTo(2);
+
+      ByteBuf next = store.allocator().directBuffer(BLOCK_SIZE, BLOCK_SIZE).writeZero(BLOCK_SIZE);
+      assertThat(pool.freeBuffers()).isOne();
+      Futures.join(store.putBlock(ref(5), next));
+      Futures.join(store.putBlock(ref(6), Blocks.buf(BLOCK_SIZE, 6)));
+      assertThat(pool.freeBuffers()).as("a copied block takes kept memory too").isZero();
+
+      Futures.join(store.deleteBlock(ref(5)));
+      Futures.join(store.deleteBlock(ref(6)));
+      Futures.join(store.deleteBlock(ref(2)));
+      assertThat(pool.freeBuffers()).as("stored and kept blocks stay within the capacity")
+          .isEqualTo(3);
+    }
+  }
 }
