@@ -11,7 +11,9 @@ import dev.torus.metadata.SnapshotInfo;
 import dev.torus.metadata.VolumeRoot;
 import dev.torus.metadata.VolumeState;
 import dev.torus.storage.BlockStore;
+import dev.torus.storage.StoreStats;
 import dev.torus.volume.VolumeService;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -43,6 +45,10 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * And an unreachable block is deleted only once it was unreachable in two cycles at least the
  * grace period apart, so a reader that opened an older root just before a commit can finish.
+ *
+ * <p>Pace: a cycle every {@link GcConfig#interval()}; while the local store is short of space
+ * ({@link GcConfig.Pressure}), every pressure interval with the pressure grace, so that garbage
+ * from overwrites is reclaimed within seconds instead of minutes.
  */
 public final class GarbageCollector implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GarbageCollector.class);
@@ -55,6 +61,8 @@ public final class GarbageCollector implements AutoCloseable {
   private final AtomicBoolean running = new AtomicBoolean();
   private final Map<BlockRef, Long> candidates = new HashMap<>(); // first seen dead, nanos
   private @Nullable ScheduledFuture<?> schedule;
+  private volatile long lastStart; // nanos, of the last cycle or start()
+  private volatile boolean shortOfSpace;
 
   private GarbageCollector(MetadataService metadata, VolumeService volumes, BlockStore local,
       GcConfig config, LongSupplier nanoClock) {
@@ -74,28 +82,51 @@ public final class GarbageCollector implements AutoCloseable {
     return new GarbageCollector(metadata, volumes, local, config, nanoClock);
   }
 
-  /** Runs {@link #runOnce()} every {@link GcConfig#interval()} on {@code scheduler}. */
+  /**
+   * Runs {@link #runOnce()} on {@code scheduler} every {@link GcConfig#interval()}, or every
+   * pressure interval while the store is short of space.
+   */
   public synchronized void start(ScheduledExecutorService scheduler) {
     if (schedule != null) {
       throw new IllegalStateException("already started");
     }
-    long every = config.interval().toMillis();
-    schedule = scheduler.scheduleWithFixedDelay(() -> runOnce().whenComplete((r, e) -> {
+    lastStart = nanoClock.getAsLong();
+    long tick = Math.min(config.interval().toMillis(), config.pressure().interval().toMillis());
+    schedule = scheduler.scheduleWithFixedDelay(this::tick, tick, tick, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Starts a cycle if one is due and none is running; completes with its result, or with null
+   * when none was started.
+   */
+  CompletableFuture<@Nullable GcResult> tick() {
+    Duration every = pressed() ? config.pressure().interval() : config.interval();
+    if (running.get() || nanoClock.getAsLong() - lastStart < every.toNanos()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return runOnce().whenComplete((r, e) -> {
       if (e != null) {
         log.warn("garbage collection failed: {}", TorusExceptions.unwrap(e).getMessage());
       } else if (r.deleted() > 0 || r.skipped().isPresent()) {
         log.info("garbage collection: {}", r);
       }
-    }), every, every, TimeUnit.MILLISECONDS);
+    });
   }
 
-  /** One cycle. Completes with what it did; never deletes anything when it cannot be sure. */
+  /**
+   * One cycle, with the pressure grace if the store is short of space. Completes with what it did;
+   * never deletes anything when it cannot be sure.
+   */
   public CompletableFuture<GcResult> runOnce() {
     if (!running.compareAndSet(false, true)) {
       return CompletableFuture.completedFuture(GcResult.skipped("a cycle is already running"));
     }
+    lastStart = nanoClock.getAsLong();
+    Duration grace = pressed() && config.pressure().grace().compareTo(config.grace()) < 0
+        ? config.pressure().grace()
+        : config.grace();
     return metadata.view()
-        .handle((view, e) -> e == null ? cycle(view) : skip("metadata unreadable", e))
+        .handle((view, e) -> e == null ? cycle(view, grace) : skip("metadata unreadable", e))
         .thenCompose(f -> f)
         .whenComplete((r, e) -> running.set(false));
   }
@@ -106,7 +137,36 @@ public final class GarbageCollector implements AutoCloseable {
     return CompletableFuture.completedFuture(GcResult.skipped(reason));
   }
 
-  private CompletableFuture<GcResult> cycle(ClusterView view) {
+  /** Whether the local store is short of space now; logs when that changes. */
+  private boolean pressed() {
+    StoreStats stats;
+    try {
+      stats = local.stats();
+    } catch (RuntimeException e) { // a closed store: its own calls will say so
+      return false;
+    }
+    // Ten points of hysteresis: collecting every few seconds frees garbage, which would end the
+    // pressure at once, and garbage would pile up for a whole normal interval again.
+    double from = shortOfSpace
+        ? config.pressure().usedFraction() - 0.1
+        : config.pressure().usedFraction();
+    boolean pressed =
+        stats.capacityBlocks() > 0 && stats.usedBlocks() >= from * stats.capacityBlocks();
+    if (pressed != shortOfSpace) {
+      shortOfSpace = pressed;
+      long percent = 100 * stats.usedBlocks() / Math.max(1, stats.capacityBlocks());
+      if (pressed) {
+        log.info("{} is {}% full: collecting garbage every {} s with {} s grace", local, percent,
+            config.pressure().interval().toSeconds(), config.pressure().grace().toSeconds());
+      } else {
+        log.info("{} is {}% full: collecting garbage every {} s again", local, percent,
+            config.interval().toSeconds());
+      }
+    }
+    return pressed;
+  }
+
+  private CompletableFuture<GcResult> cycle(ClusterView view, Duration grace) {
     LiveSet live = new LiveSet();
     List<CompletableFuture<Void>> walks = new ArrayList<>();
     for (VolumeState v : view.volumes()) {
@@ -117,11 +177,14 @@ public final class GarbageCollector implements AutoCloseable {
     }
     return Futures.allOf(walks)
         .thenCompose(x -> local.listBlocks())
-        .handle((refs, e) -> e == null ? sweep(view, live, refs) : skip("a map is unreadable", e))
+        .handle((refs, e) -> e == null
+            ? sweep(view, live, refs, grace)
+            : skip("a map is unreadable", e))
         .thenCompose(f -> f);
   }
 
-  private CompletableFuture<GcResult> sweep(ClusterView view, LiveSet live, List<BlockRef> refs) {
+  private CompletableFuture<GcResult> sweep(
+      ClusterView view, LiveSet live, List<BlockRef> refs, Duration grace) {
     Map<VolumeId, VolumeState> byId = new HashMap<>();
     view.volumes().forEach(v -> byId.put(v.info().id(), v));
     long now = nanoClock.getAsLong();
@@ -134,7 +197,7 @@ public final class GarbageCollector implements AutoCloseable {
           continue;
         }
         Long first = candidates.get(ref);
-        if (now - (first == null ? now : first) >= config.grace().toNanos()) {
+        if (now - (first == null ? now : first) >= grace.toNanos()) {
           doomed.add(ref);
         } else {
           seen.put(ref, first == null ? now : first);

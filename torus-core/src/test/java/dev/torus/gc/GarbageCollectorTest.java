@@ -12,6 +12,9 @@ import dev.torus.metadata.PeerRegistry;
 import dev.torus.metadata.RingMetadata;
 import dev.torus.metadata.VolumeMetadata;
 import dev.torus.ring.Ring;
+import dev.torus.storage.BlockStore;
+import dev.torus.storage.ForwardingBlockStore;
+import dev.torus.storage.StoreStats;
 import dev.torus.volume.BlockVolume;
 import dev.torus.volume.VolumeConfig;
 import dev.torus.volume.VolumeFixture;
@@ -130,6 +133,99 @@ final class GarbageCollectorTest {
     clock.addAndGet(Duration.ofMinutes(1).toNanos());
     assertThat(join(gc.runOnce()).deleted()).isEqualTo(5);
     assertThat(read("v")).isEqualTo(random(4 * BS, 2));
+  }
+
+  /** A collector whose store counts as short of space from {@code usedFraction} full. */
+  GarbageCollector pressured(double usedFraction) {
+    return GarbageCollector.create(f.metadata, f.volumes, f.store,
+        new GcConfig(Duration.ofMinutes(1), Duration.ofMinutes(2), 8,
+            new GcConfig.Pressure(usedFraction, Duration.ofSeconds(5), Duration.ofSeconds(10))),
+        clock::get);
+  }
+
+  /** The share of the fixture's store in use. */
+  double used() {
+    var stats = f.store.stats();
+    return (double) stats.usedBlocks() / stats.capacityBlocks();
+  }
+
+  @Test
+  void shortensTheGraceWhileTheStoreIsShortOfSpace() {
+    join(f.volumes.catalog().create("v", 4 * BS));
+    write("v", 1);
+    write("v", 2);
+    GarbageCollector gc = pressured(used() * 0.9);
+    assertThat(join(gc.runOnce()).deleted()).isZero();
+    clock.addAndGet(Duration.ofSeconds(9).toNanos());
+    assertThat(join(gc.runOnce()).deleted()).as("9 s: inside the pressure grace").isZero();
+    clock.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(join(gc.runOnce()).deleted()).as("10 s: the pressure grace has passed")
+        .isEqualTo(5);
+    assertThat(read("v")).isEqualTo(random(4 * BS, 2));
+  }
+
+  @Test
+  void keepsTheNormalGraceWhileThereIsSpace() {
+    join(f.volumes.catalog().create("v", 4 * BS));
+    write("v", 1);
+    write("v", 2);
+    GarbageCollector gc = pressured(Math.min(1, used() * 1.1 + 0.01));
+    assertThat(join(gc.runOnce()).deleted()).isZero();
+    clock.addAndGet(Duration.ofSeconds(10).toNanos());
+    assertThat(join(gc.runOnce()).deleted()).isZero();
+    clock.addAndGet(Duration.ofMinutes(2).toNanos());
+    assertThat(join(gc.runOnce()).deleted()).isEqualTo(5);
+  }
+
+  @Test
+  void runsCyclesMoreOftenWhileTheStoreIsShortOfSpace() {
+    join(f.volumes.catalog().create("v", 4 * BS));
+    write("v", 1);
+    write("v", 2);
+    // The clock starts at 0, as if start() had been called then; the test ticks by hand.
+    GarbageCollector relaxed = pressured(1);
+    clock.addAndGet(Duration.ofSeconds(30).toNanos());
+    assertThat(join(relaxed.tick())).as("30 s: no cycle due yet").isNull();
+    clock.addAndGet(Duration.ofSeconds(30).toNanos());
+    assertThat(join(relaxed.tick()).candidates()).as("60 s: a cycle finds the candidates")
+        .isEqualTo(5);
+
+    GarbageCollector pressed = pressured(used() * 0.9);
+    clock.addAndGet(Duration.ofSeconds(5).toNanos());
+    assertThat(join(pressed.tick()).candidates()).as("+5 s: a cycle").isEqualTo(5);
+    clock.addAndGet(Duration.ofSeconds(4).toNanos());
+    assertThat(join(pressed.tick())).as("+9 s: none due").isNull();
+    clock.addAndGet(Duration.ofSeconds(1).toNanos());
+    assertThat(join(pressed.tick()).deleted()).as("+10 s: a cycle, inside the grace").isZero();
+    clock.addAndGet(Duration.ofSeconds(5).toNanos());
+    assertThat(join(pressed.tick()).deleted()).as("+15 s: collected").isEqualTo(5);
+    assertThat(read("v")).isEqualTo(random(4 * BS, 2));
+  }
+
+  @Test
+  void staysQuickUntilUseFallsTenPointsBelowThePressureLevel() {
+    AtomicLong used = new AtomicLong(80);
+    BlockStore reporting = new ForwardingBlockStore(f.store) {
+      @Override
+      public StoreStats stats() {
+        return new StoreStats(BS, 100, used.get());
+      }
+    };
+    GarbageCollector gc = GarbageCollector.create(f.metadata, f.volumes, reporting,
+        new GcConfig(Duration.ofMinutes(1), Duration.ofMinutes(2), 8,
+            new GcConfig.Pressure(0.8, Duration.ofSeconds(5), Duration.ofSeconds(5))),
+        clock::get);
+    clock.addAndGet(Duration.ofSeconds(5).toNanos());
+    assertThat(join(gc.tick())).as("80% used: short of space").isNotNull();
+    used.set(71);
+    clock.addAndGet(Duration.ofSeconds(5).toNanos());
+    assertThat(join(gc.tick())).as("71%: still short of space").isNotNull();
+    used.set(69);
+    clock.addAndGet(Duration.ofSeconds(5).toNanos());
+    assertThat(join(gc.tick())).as("69%: back to a cycle a minute").isNull();
+    used.set(79);
+    clock.addAndGet(Duration.ofSeconds(5).toNanos());
+    assertThat(join(gc.tick())).as("79%: not short of space again yet").isNull();
   }
 
   @Test
