@@ -40,6 +40,8 @@ final class DirtyBlocks {
   private long writingBack;
   private final ArrayDeque<PendingBlock> queue = new ArrayDeque<>();
   private @Nullable TorusException error;
+  /** Puts failed since the last one that succeeded. */
+  private long failedPuts;
   private CompletableFuture<Void> writeBacks = Futures.done();
 
   DirtyBlocks(VolumeHandle volume, int blockSize, long limit) {
@@ -145,13 +147,23 @@ final class DirtyBlocks {
           p.writeBackVersion = -1;
         }
         if (e != null) {
-          error = TorusExceptions.unwrap(e);
-          log.warn("write-back of block {} of volume '{}' failed: {}", p.index,
-              volume.info.name(), error.getMessage());
+          TorusException failure = TorusExceptions.unwrap(e);
+          // One line per run of failures: a full store fails every put, thousands a second.
+          if (failedPuts++ == 0) {
+            log.warn("write-back of block {} of volume '{}' failed (retried with later writes and"
+                + " at the next commit; further failures are counted, not logged): {}", p.index,
+                volume.info.name(), failure.getMessage());
+          }
+          error = failure;
           if (p.data != null && volume.pending.get(p.index) == p) {
             queue(p);
           }
         } else if (p.data == data && p.version == version) {
+          if (failedPuts > 0) {
+            log.info("write-back of volume '{}' works again, after {} failed puts",
+                volume.info.name(), failedPuts);
+            failedPuts = 0;
+          }
           error = null;
           p.crc = crc;
           p.releaseData();
