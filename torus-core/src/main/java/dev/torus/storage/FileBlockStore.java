@@ -323,7 +323,8 @@ final class FileBlockStore implements BlockStore {
     }
     if (slot < 0) {
       throw TorusExceptions.outOfSpace(this + " is full: all " + table.capacity() + " slots of "
-          + blockSize + " bytes hold blocks; delete blocks or reopen it with a larger capacity");
+          + blockSize + " bytes hold blocks (garbage collection frees the slots of overwritten and"
+          + " deleted blocks); if it stays full, delete blocks or reopen it with a larger capacity");
     }
     return slot;
   }

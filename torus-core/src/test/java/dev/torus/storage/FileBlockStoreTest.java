@@ -100,7 +100,8 @@ final class FileBlockStoreTest implements BlockStoreContract {
         Futures.join(store.putBlock(ref(i), Blocks.buf(BLOCK_SIZE, i)));
       }
       assertFails(() -> Futures.join(store.putBlock(ref(10), Blocks.buf(BLOCK_SIZE, 10))),
-          ErrorCode.OUT_OF_SPACE, "is full", "delete blocks or reopen it with a larger capacity");
+          ErrorCode.OUT_OF_SPACE, "is full", "garbage collection frees",
+          "delete blocks or reopen it with a larger capacity");
     }
     assertFails(() -> open(dir, 9), ErrorCode.INVALID_ARGUMENT, "cannot shrink");
     try (BlockStore store = open(dir, 10)) {
