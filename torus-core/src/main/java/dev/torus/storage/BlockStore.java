@@ -22,6 +22,12 @@ import java.util.concurrent.CompletableFuture;
  * CORRUPTED} instead. Durability: a block is durable only once a {@link #flush()} that started
  * after its {@link #putBlock} completed has completed.
  *
+ * <p>Room for the map: a store keeps 1/64 of its capacity for blocks that are not {@link
+ * dev.torus.BlockType#DATA} and fails a data put with {@code OUT_OF_SPACE} when only that much is
+ * free. A volume whose overwrites filled the store can then still store the map pages of a commit
+ * of the data it did store, and that commit is what lets garbage collection free the blocks it
+ * superseded.
+ *
  * <p>Failures complete the returned future exceptionally with a {@link dev.torus.TorusException}:
  * {@code NOT_FOUND} for a missing block, {@code OUT_OF_SPACE} when full, {@code CLOSED} after
  * {@link #close()}.

@@ -8,6 +8,14 @@ public final class BlockStores {
   private BlockStores() {}
 
   /**
+   * The slots a store of {@code capacityBlocks} keeps free of {@code DATA} blocks, for map pages:
+   * see {@link BlockStore}, "Room for the map".
+   */
+  static long mapReserve(long capacityBlocks) {
+    return capacityBlocks / 64;
+  }
+
+  /**
    * A store that keeps blocks in memory, off the Java heap (direct buffers: size the JVM's
    * {@code -XX:MaxDirectMemorySize} for {@code capacityBlocks}). Nothing survives the process;
    * {@link BlockStore#flush()} is a no-op. Fails puts with {@code OUT_OF_SPACE} beyond {@code

@@ -1,6 +1,7 @@
 package dev.torus.storage;
 
 import dev.torus.BlockRef;
+import dev.torus.BlockType;
 import dev.torus.TorusExceptions;
 import dev.torus.internal.buffer.Crc32c;
 import io.netty.buffer.ByteBuf;
@@ -96,6 +97,8 @@ final class FileBlockStore implements BlockStore {
   private final StoreLock lock;
   private final DataFile data;
   private final SlotTable table;
+  /** Slots kept free of data blocks; see {@link BlockStore}, "Room for the map". */
+  private final int mapReserve;
   private final IndexJournal journal;
   private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
   // Guarded by closeLock.
@@ -109,6 +112,7 @@ final class FileBlockStore implements BlockStore {
     this.lock = lock;
     this.data = data;
     this.table = table;
+    this.mapReserve = (int) BlockStores.mapReserve(table.capacity());
     this.journal = journal;
   }
 
@@ -299,7 +303,7 @@ final class FileBlockStore implements BlockStore {
   }
 
   private @Nullable Void write(BlockRef ref, ByteBuf block, int crc) throws IOException {
-    int slot = allocate();
+    int slot = allocate(ref.type() == BlockType.DATA ? mapReserve : 0);
     boolean overLimit;
     try {
       data.write(slot, block);
@@ -314,17 +318,19 @@ final class FileBlockStore implements BlockStore {
     return null;
   }
 
-  private int allocate() throws IOException {
-    int slot = table.allocate();
+  private int allocate(int keepFree) throws IOException {
+    int slot = table.allocate(keepFree);
     if (slot < 0) {
       // Deleted and overwritten blocks free their slots only once a flush made that durable.
       journal.flush();
-      slot = table.allocate();
+      slot = table.allocate(keepFree);
     }
     if (slot < 0) {
-      throw TorusExceptions.outOfSpace(this + " is full: all " + table.capacity() + " slots of "
-          + blockSize + " bytes hold blocks (garbage collection frees the slots of overwritten and"
-          + " deleted blocks); if it stays full, delete blocks or reopen it with a larger capacity");
+      throw TorusExceptions.outOfSpace(this + " is full: " + table.size() + " of "
+          + table.capacity() + " slots of " + blockSize + " bytes hold blocks"
+          + (keepFree > 0 ? " and the last " + keepFree + " are kept for map pages" : "")
+          + " (garbage collection frees the slots of overwritten and deleted blocks); if it stays"
+          + " full, delete blocks or reopen it with a larger capacity");
     }
     return slot;
   }

@@ -1,6 +1,7 @@
 package dev.torus.storage;
 
 import dev.torus.BlockRef;
+import dev.torus.BlockType;
 import dev.torus.TorusExceptions;
 import dev.torus.internal.buffer.Crc32c;
 import dev.torus.internal.concurrent.Futures;
@@ -38,6 +39,8 @@ import org.jspecify.annotations.Nullable;
 final class MemoryBlockStore implements BlockStore {
   private final int blockSize;
   private final long capacityBlocks;
+  /** Blocks kept free of data; see {@link BlockStore}, "Room for the map". */
+  private final long mapReserve;
   private final ConcurrentHashMap<BlockRef, Stored> blocks = new ConcurrentHashMap<>();
   private final BlockBufferPool allocator;
   private volatile boolean closed;
@@ -51,6 +54,7 @@ final class MemoryBlockStore implements BlockStore {
     }
     this.blockSize = blockSize;
     this.capacityBlocks = capacityBlocks;
+    this.mapReserve = BlockStores.mapReserve(capacityBlocks);
     this.allocator = new BlockBufferPool(blockSize, () -> capacityBlocks - blocks.size());
   }
 
@@ -112,9 +116,12 @@ final class MemoryBlockStore implements BlockStore {
         throw TorusExceptions.invalid(
             "block " + ref + " has " + data.readableBytes() + " bytes, expected " + blockSize);
       }
-      if (!blocks.containsKey(ref) && blocks.size() >= capacityBlocks) {
-        throw TorusExceptions.outOfSpace(
-            "memory block store is full (" + capacityBlocks + " blocks); give it more memory");
+      long room = ref.type() == BlockType.DATA ? capacityBlocks - mapReserve : capacityBlocks;
+      if (!blocks.containsKey(ref) && blocks.size() >= room) {
+        throw TorusExceptions.outOfSpace("memory block store is full (" + blocks.size() + " of "
+            + capacityBlocks + " blocks" + (room < capacityBlocks
+                ? ", the last " + mapReserve + " kept for map pages" : "")
+            + "); garbage collection frees overwritten and deleted blocks, or give it more memory");
       }
       Stored old = blocks.put(ref, new Stored(keep(data).asReadOnly()));
       if (old != null) {

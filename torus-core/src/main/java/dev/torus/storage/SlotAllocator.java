@@ -57,6 +57,14 @@ final class SlotAllocator {
 
   /** A free slot, or -1 if every slot is in use or pending. */
   int allocate() {
+    return allocate(0);
+  }
+
+  /** A free slot, or -1 if no more than {@code keepFree} slots are free. */
+  int allocate(int keepFree) {
+    if (free.size() + (capacity - highWater) <= keepFree) {
+      return -1;
+    }
     if (!free.isEmpty()) {
       reuses++;
       return free.pop();

@@ -39,11 +39,11 @@ final class SlotTable {
     return reuses;
   }
 
-  /** A free slot for a put, or -1 if none is free now. */
-  int allocate() {
+  /** A free slot for a put, or -1 if no more than {@code keepFree} are free now. */
+  int allocate(int keepFree) {
     lock.writeLock().lock();
     try {
-      int slot = allocator.allocate();
+      int slot = allocator.allocate(keepFree);
       reuses = allocator.reuses();
       return slot;
     } finally {

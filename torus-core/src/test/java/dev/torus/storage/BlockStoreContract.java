@@ -204,6 +204,24 @@ public interface BlockStoreContract {
   }
 
   @Test
+  default void keepsAFractionOfItsCapacityForMapPages() {
+    try (BlockStore store = newStore(BLOCK_SIZE, 128)) {
+      for (int i = 0; i < 126; i++) {
+        Futures.join(store.putBlock(ref(i), Blocks.buf(BLOCK_SIZE, i)));
+      }
+      assertCode(store.putBlock(ref(126), Blocks.buf(BLOCK_SIZE, 126)), ErrorCode.OUT_OF_SPACE);
+      BlockRef page1 = BlockRef.of(new INodeRef(new VolumeId(3), 5), 200, BlockType.MAP);
+      BlockRef page2 = BlockRef.of(new INodeRef(new VolumeId(3), 5), 201, BlockType.MAP);
+      BlockRef page3 = BlockRef.of(new INodeRef(new VolumeId(3), 5), 202, BlockType.MAP);
+      Futures.join(store.putBlock(page1, Blocks.buf(BLOCK_SIZE, 200)));
+      Futures.join(store.putBlock(page2, Blocks.buf(BLOCK_SIZE, 201)));
+      assertCode(store.putBlock(page3, Blocks.buf(BLOCK_SIZE, 202)), ErrorCode.OUT_OF_SPACE);
+      assertThat(store.stats().usedBlocks()).isEqualTo(128);
+      assertThat(Blocks.read(store, page2)).isEqualTo(Blocks.random(BLOCK_SIZE, 201));
+    }
+  }
+
+  @Test
   default void statsReportCapacityAndUsage() {
     try (BlockStore store = newStore(BLOCK_SIZE, 8)) {
       assertThat(store.stats()).isEqualTo(new StoreStats(BLOCK_SIZE, 8, 0));
