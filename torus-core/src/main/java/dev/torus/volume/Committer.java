@@ -12,8 +12,11 @@ import dev.torus.metadata.Versioned;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -24,6 +27,12 @@ import org.jspecify.annotations.Nullable;
  * <p>Order of a commit, and why: data blocks and new map pages are stored, then the store is
  * synced, and only then is the root moved in metadata. The root therefore never points at
  * anything that is not durable, and a crash at any point leaves the previous root intact.
+ *
+ * <p>A full store: when some data blocks are refused with {@code OUT_OF_SPACE} and others were
+ * stored, the commit moves the root for those it stored and fails afterwards, and the refused
+ * blocks stay pending. Committing part of the writes is what a crash could have left too, so no
+ * guarantee is lost, and it is the only way out when overwrites filled the store: garbage
+ * collection frees the blocks a commit superseded, never those of a commit that cannot land.
  */
 final class Committer {
   /** Bounds the blocks a commit has on the wire at once, so a big commit cannot flood peers. */
@@ -95,13 +104,14 @@ final class Committer {
     // The rest runs off the caller's thread: a commit must never hold up the I/O that calls it.
     return CompletableFuture.supplyAsync(() -> snap, v.executor)
         .thenCompose(this::storeBlocks)
-        .thenCompose(changes -> v.map.apply(snap.base, changes, v.writer.lock().sessionRef(),
-            v.writer::nextIndex))
-        .thenCompose(update -> storePages(update)
-            .thenCompose(x -> update.pages().isEmpty()
-                ? Futures.done() // nothing new is referenced: a resize, or all holes
-                : v.store.flush())
-            .thenCompose(x -> publish(snap, update)))
+        .thenCompose(stored -> v.map.apply(snap.base, stored.changes(),
+                v.writer.lock().sessionRef(), v.writer::nextIndex)
+            .thenCompose(update -> storePages(update)
+                .thenCompose(x -> update.pages().isEmpty()
+                    ? Futures.done() // nothing new is referenced: a resize, or all holes
+                    : v.store.flush())
+                .thenCompose(x -> publish(snap, update, stored.refused().keySet())))
+            .thenRun(() -> failIfRefused(stored)))
         .whenComplete((x, e) -> {
           if (e != null) {
             rollBack(snap, TorusExceptions.unwrap(e));
@@ -113,18 +123,23 @@ final class Committer {
   private record Snapshot(TreeMap<Long, PendingBlock> frozen, TreeRoot base, long baseRevision,
       long size, boolean resized, long highWater) {}
 
+  /** The map changes of the stored blocks, and the blocks the store refused for lack of space. */
+  private record StoredBlocks(TreeMap<Long, @Nullable BlockPointer> changes,
+      Map<Long, TorusException> refused) {}
+
   /**
    * Stores every frozen block that is not in the store yet and returns the map changes. Frozen
    * blocks are never modified again (new writes go to fresh pending blocks), so the store gets a
    * retained view of their buffers, not a copy; one that a failed commit hands back to pending is
    * copied before it changes ({@link PendingBlock#writableData()}).
    */
-  private CompletableFuture<TreeMap<Long, @Nullable BlockPointer>> storeBlocks(Snapshot snap) {
+  private CompletableFuture<StoredBlocks> storeBlocks(Snapshot snap) {
     VolumeHandle v = volume;
     List<CompletableFuture<?>> loads = new ArrayList<>();
     List<CompletableFuture<Void>> puts = new ArrayList<>();
     List<Supplier<CompletableFuture<Void>>> uploads = new ArrayList<>();
     TreeMap<Long, @Nullable BlockPointer> changes = new TreeMap<>();
+    Map<Long, TorusException> failed = new ConcurrentHashMap<>();
     synchronized (v) {
       for (PendingBlock f : snap.frozen.values()) {
         if (f.loading != null) {
@@ -150,9 +165,15 @@ final class Committer {
           CompletableFuture<Void> previous = f.stored;
           CompletableFuture<Void> stored = new CompletableFuture<>();
           f.stored = stored;
+          long index = f.index;
           uploads.add(() -> previous.handle((x, e) -> null)
               .thenCompose(x -> v.store.putBlock(ref, data, crc))
-              .whenComplete((x, e) -> complete(stored, e)));
+              .whenComplete((x, e) -> {
+                complete(stored, e);
+                if (e != null) {
+                  failed.put(index, TorusExceptions.unwrap(e));
+                }
+              }));
           changes.put(f.index, new BlockPointer(ref, crc));
         } else {
           puts.add(f.stored);
@@ -160,8 +181,47 @@ final class Committer {
         }
       }
     }
-    puts.add(Futures.window(uploads, MAX_PUTS_IN_FLIGHT));
-    return Futures.allOf(puts).thenApply(x -> changes);
+    puts.add(Futures.window(uploads, MAX_PUTS_IN_FLIGHT).exceptionally(e -> null));
+    return Futures.allOf(puts).thenApply(x -> leaveOutRefused(snap, changes, failed));
+  }
+
+  /**
+   * Takes the blocks the store refused for lack of space out of {@code changes}, so the commit
+   * can land without them; fails the commit for any other failure, or when nothing is left.
+   */
+  private StoredBlocks leaveOutRefused(Snapshot snap, TreeMap<Long, @Nullable BlockPointer> changes,
+      Map<Long, TorusException> failed) {
+    Map<Long, TorusException> refused = new TreeMap<>();
+    synchronized (volume) {
+      for (Map.Entry<Long, TorusException> e : failed.entrySet()) {
+        if (e.getValue().code() != ErrorCode.OUT_OF_SPACE) {
+          throw e.getValue();
+        }
+        PendingBlock f = snap.frozen.get(e.getKey());
+        // Without data, a write-back stored these very bytes under the same ref and let go of
+        // them; the refused put was a second copy, and the block can be committed.
+        if (f != null && f.data != null) {
+          refused.put(e.getKey(), e.getValue());
+        }
+      }
+    }
+    if (!refused.isEmpty() && refused.size() == changes.size() && !snap.resized) {
+      throw refused.values().iterator().next();
+    }
+    refused.keySet().forEach(changes::remove);
+    return new StoredBlocks(changes, refused);
+  }
+
+  /** Fails a commit that landed without the blocks the store refused, saying how many. */
+  private void failIfRefused(StoredBlocks stored) {
+    if (stored.refused().isEmpty()) {
+      return;
+    }
+    TorusException first = stored.refused().values().iterator().next();
+    throw new TorusException(ErrorCode.OUT_OF_SPACE, "volume '" + volume.info.name()
+        + "' committed " + stored.changes().size() + " changed blocks, but the store had no room"
+        + " for " + stored.refused().size() + " more, which stay in memory for the next commit: "
+        + first.getMessage(), first);
   }
 
   private static void complete(CompletableFuture<Void> f, @Nullable Throwable e) {
@@ -181,7 +241,7 @@ final class Committer {
   }
 
   /** Moves the root in metadata, fenced by the lease and the lock. */
-  private CompletableFuture<Void> publish(Snapshot snap, TreeUpdate update) {
+  private CompletableFuture<Void> publish(Snapshot snap, TreeUpdate update, Set<Long> refused) {
     VolumeHandle v = volume;
     v.writer.keeper().checkValid();
     BlockPointer top = update.root().page();
@@ -195,10 +255,19 @@ final class Committer {
             v.committedRevision = root.revision();
             v.frozen = null;
             for (PendingBlock f : snap.frozen.values()) {
-              if (f.data != null) {
+              if (refused.contains(f.index)) {
+                // The new root's high-water mark covers its ref, so the collector may delete
+                // whatever a refused put left under it: the next put takes a new ref.
+                f.ref = null;
+                f.stored = Futures.done();
+                returnToPending(f);
+              } else if (f.data != null) {
                 f.releaseData();
                 v.dirty.dropped();
               }
+            }
+            if (refused.isEmpty()) {
+              v.dirty.storeWorks();
             }
           }
           update.pages().forEach(v.map::cache);
@@ -222,6 +291,23 @@ final class Committer {
     });
   }
 
+  /**
+   * Puts a frozen block back into pending, unless it was rewritten meanwhile. Called with the
+   * volume's monitor held.
+   */
+  private void returnToPending(PendingBlock f) {
+    VolumeHandle v = volume;
+    if (!v.pending.containsKey(f.index)) {
+      v.pending.put(f.index, f);
+      if (f.data != null) {
+        v.dirty.queue(f);
+      }
+    } else if (f.data != null) {
+      f.releaseData();
+      v.dirty.dropped();
+    }
+  }
+
   /** Puts a failed commit's blocks back into pending, unless they were rewritten meanwhile. */
   private void rollBack(Snapshot snap, TorusException cause) {
     VolumeHandle v = volume;
@@ -230,17 +316,7 @@ final class Committer {
         return; // published: the failure came after the root moved
       }
       v.frozen = null;
-      for (PendingBlock f : snap.frozen.values()) {
-        if (!v.pending.containsKey(f.index)) {
-          v.pending.put(f.index, f);
-          if (f.data != null) {
-            v.dirty.queue(f);
-          }
-        } else if (f.data != null) {
-          f.releaseData();
-          v.dirty.dropped();
-        }
-      }
+      snap.frozen.values().forEach(this::returnToPending);
       if (snap.resized) {
         v.resized = true;
       }

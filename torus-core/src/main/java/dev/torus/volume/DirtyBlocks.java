@@ -93,7 +93,9 @@ final class DirtyBlocks {
           error));
     }
     List<CompletableFuture<Void>> batch = new ArrayList<>();
-    while (bytes - writingBack > limit / 2) {
+    // A put that fails at once queues its block again before writeBack returns; looking at each
+    // entry once per call keeps a store that refuses everything from spinning this loop.
+    for (int entries = queue.size(); entries > 0 && bytes - writingBack > limit / 2; entries--) {
       PendingBlock p = queue.poll();
       if (p == null) {
         break;
@@ -159,12 +161,7 @@ final class DirtyBlocks {
             queue(p);
           }
         } else if (p.data == data && p.version == version) {
-          if (failedPuts > 0) {
-            log.info("write-back of volume '{}' works again, after {} failed puts",
-                volume.info.name(), failedPuts);
-            failedPuts = 0;
-          }
-          error = null;
+          storeWorks();
           p.crc = crc;
           p.releaseData();
           dropped();
@@ -172,6 +169,19 @@ final class DirtyBlocks {
       }
       return null;
     });
+  }
+
+  /**
+   * The store took a block (a write-back, or a commit that stored all its blocks): a failure of an
+   * earlier write-back no longer makes writes fail.
+   */
+  void storeWorks() {
+    if (failedPuts > 0) {
+      log.info("write-back of volume '{}' works again, after {} failed puts", volume.info.name(),
+          failedPuts);
+      failedPuts = 0;
+    }
+    error = null;
   }
 
   static boolean isZero(ByteBuf buf) {

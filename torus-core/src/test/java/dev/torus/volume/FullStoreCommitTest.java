@@ -1,0 +1,223 @@
+package dev.torus.volume;
+
+import static dev.torus.internal.concurrent.Futures.join;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.torus.BlockRef;
+import dev.torus.BlockType;
+import dev.torus.DataSize;
+import dev.torus.ErrorCode;
+import dev.torus.TorusException;
+import dev.torus.TorusExceptions;
+import dev.torus.gc.GarbageCollector;
+import dev.torus.gc.GcConfig;
+import dev.torus.metadata.kv.KvMetadata;
+import dev.torus.storage.BlockStores;
+import dev.torus.storage.ForwardingBlockStore;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Commits when the store runs out of room: what was stored is committed, the rest stays pending
+ * and is committed once there is room, and garbage collection in between deletes nothing live.
+ * A store that refuses at once once made a write spin forever: the timeout turns that into a
+ * failure.
+ */
+@Timeout(60)
+final class FullStoreCommitTest {
+  static final int BS = 4096;
+  static final int BLOCKS = 16;
+
+  /** Takes {@code dataRoom} more data puts, then fails them with {@code whenFull}; pages fit. */
+  static final class ShrinkingStore extends ForwardingBlockStore {
+    final AtomicInteger dataRoom = new AtomicInteger(Integer.MAX_VALUE);
+    volatile TorusException whenFull = TorusExceptions.outOfSpace("test store is full");
+
+    ShrinkingStore() {
+      super(BlockStores.inMemory(BS, 1 << 16));
+    }
+
+    @Override
+    public CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data) {
+      return refused(ref, data) ? CompletableFuture.failedFuture(whenFull) : store.putBlock(ref, data);
+    }
+
+    @Override
+    public CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data, int crc) {
+      return refused(ref, data)
+          ? CompletableFuture.failedFuture(whenFull)
+          : store.putBlock(ref, data, crc);
+    }
+
+    private boolean refused(BlockRef ref, ByteBuf data) {
+      if (ref.type() == BlockType.DATA && dataRoom.getAndDecrement() <= 0) {
+        data.release();
+        return true;
+      }
+      return false;
+    }
+  }
+
+  final ShrinkingStore store = new ShrinkingStore();
+  VolumeFixture f;
+
+  void open(VolumeConfig config) {
+    f = VolumeFixture.build(BS, config.withCommitInterval(Duration.ZERO),
+        s -> KvMetadata.inMemory(Clock.systemUTC(), s), store);
+    join(f.volumes.catalog().create("v", (long) BLOCKS * BS));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    f.close();
+  }
+
+  static byte[] random(int n, long seed) {
+    byte[] b = new byte[n];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  static byte[] read(BlockVolume v) {
+    ByteBuf buf = join(v.read(0, (int) v.size()));
+    try {
+      return ByteBufUtil.getBytes(buf);
+    } finally {
+      buf.release();
+    }
+  }
+
+  byte[] committed() {
+    try (BlockVolume reader = join(f.volumes.openReadOnly("v"))) {
+      return read(reader);
+    }
+  }
+
+  /** How many blocks of {@code actual} equal those of {@code expected}. */
+  static int sameBlocks(byte[] actual, byte[] expected) {
+    int same = 0;
+    for (int i = 0; i < BLOCKS; i++) {
+      same += Arrays.equals(actual, i * BS, (i + 1) * BS, expected, i * BS, (i + 1) * BS) ? 1 : 0;
+    }
+    return same;
+  }
+
+  void collectWithoutGrace() {
+    GarbageCollector gc = GarbageCollector.create(f.metadata, f.volumes, store,
+        new GcConfig(Duration.ofMinutes(1), Duration.ZERO, 8), System::nanoTime);
+    join(gc.runOnce());
+    join(gc.runOnce());
+  }
+
+  @Test
+  void commitsTheBlocksThatWereStoredAndTheRestOnceThereIsRoom() {
+    open(VolumeConfig.DEFAULT);
+    byte[] data = random(BLOCKS * BS, 1);
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      join(v.write(0, Unpooled.wrappedBuffer(data)));
+      store.dataRoom.set(10);
+      assertThatThrownBy(() -> join(v.flush()))
+          .isInstanceOfSatisfying(TorusException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE))
+          .hasMessageContaining("committed 10 changed blocks")
+          .hasMessageContaining("no room for 6 more");
+      assertThat(read(v)).as("the writer still reads everything it wrote").isEqualTo(data);
+      assertThat(sameBlocks(committed(), data)).as("a reader sees the committed part").isEqualTo(10);
+      assertThat(sameBlocks(committed(), new byte[BLOCKS * BS])).isEqualTo(6);
+
+      collectWithoutGrace();
+      store.dataRoom.set(Integer.MAX_VALUE);
+      join(v.flush());
+    }
+    collectWithoutGrace();
+    assertThat(committed()).isEqualTo(data);
+  }
+
+  @Test
+  void aRefusedBlockIsStoredUnderANewRefSoTheCollectorCannotTakeIt() {
+    // A small dirty limit makes later writes write blocks back before the next commit.
+    open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS)));
+    byte[] data = random(BLOCKS * BS, 2);
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      store.dataRoom.set(10);
+      join(v.write(0, Unpooled.wrappedBuffer(data)));
+      assertThatThrownBy(() -> join(v.flush())).isInstanceOf(TorusException.class)
+          .hasMessageContaining("no room for");
+      assertThat(sameBlocks(committed(), data)).isEqualTo(10);
+
+      store.dataRoom.set(Integer.MAX_VALUE);
+      byte[] first = random(BS, 3);
+      join(v.write(0, Unpooled.wrappedBuffer(first))); // writes the refused blocks back
+      System.arraycopy(first, 0, data, 0, BS);
+      collectWithoutGrace();
+      join(v.flush());
+      assertThat(read(v)).isEqualTo(data);
+    }
+    collectWithoutGrace();
+    assertThat(committed()).isEqualTo(data);
+  }
+
+  @Test
+  void aCommitThatStoredEverythingEndsAnEarlierWriteBackFailure() {
+    open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS)));
+    byte[] data = random(BLOCKS * BS, 7);
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      store.dataRoom.set(0);
+      byte[] refused = random(BLOCKS * BS, 6);
+      join(v.write(0, Unpooled.wrappedBuffer(refused))); // its write-backs fail
+      assertThatThrownBy(() -> join(v.write(0, Unpooled.wrappedBuffer(refused))))
+          .as("far over the dirty limit after write-backs failed")
+          .isInstanceOfSatisfying(TorusException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE));
+      store.dataRoom.set(Integer.MAX_VALUE);
+      join(v.flush());
+      join(v.write(0, Unpooled.wrappedBuffer(data)));
+      join(v.flush());
+    }
+    assertThat(committed()).isEqualTo(data);
+  }
+
+  @Test
+  void aCommitThatStoredNothingLeavesTheRootAlone() {
+    open(VolumeConfig.DEFAULT);
+    byte[] data = random(BLOCKS * BS, 4);
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      join(v.write(0, Unpooled.wrappedBuffer(data)));
+      store.dataRoom.set(0);
+      assertThatThrownBy(() -> join(v.flush())).isInstanceOfSatisfying(TorusException.class,
+          e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE));
+      assertThat(committed()).isEqualTo(new byte[BLOCKS * BS]);
+      store.dataRoom.set(Integer.MAX_VALUE);
+      join(v.flush());
+    }
+    assertThat(committed()).isEqualTo(data);
+  }
+
+  @Test
+  void otherFailuresFailTheWholeCommit() {
+    open(VolumeConfig.DEFAULT);
+    byte[] data = random(BLOCKS * BS, 5);
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      join(v.write(0, Unpooled.wrappedBuffer(data)));
+      store.whenFull = TorusExceptions.unavailable("peer is down", null);
+      store.dataRoom.set(10);
+      assertThatThrownBy(() -> join(v.flush())).isInstanceOfSatisfying(TorusException.class,
+          e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE));
+      assertThat(committed()).as("nothing committed").isEqualTo(new byte[BLOCKS * BS]);
+      store.dataRoom.set(Integer.MAX_VALUE);
+      join(v.flush());
+    }
+    assertThat(committed()).isEqualTo(data);
+  }
+}
