@@ -14,14 +14,13 @@ import dev.torus.gc.GarbageCollector;
 import dev.torus.gc.GcConfig;
 import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.storage.BlockStores;
+import dev.torus.storage.Blocks;
 import dev.torus.storage.ForwardingBlockStore;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -84,18 +83,11 @@ final class FullStoreCommitTest {
   }
 
   static byte[] random(int n, long seed) {
-    byte[] b = new byte[n];
-    new Random(seed).nextBytes(b);
-    return b;
+    return Blocks.random(n, seed);
   }
 
   static byte[] read(BlockVolume v) {
-    ByteBuf buf = join(v.read(0, (int) v.size()));
-    try {
-      return ByteBufUtil.getBytes(buf);
-    } finally {
-      buf.release();
-    }
+    return Blocks.drain(join(v.read(0, (int) v.size())));
   }
 
   byte[] committed() {
