@@ -30,9 +30,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A full store: when some data blocks are refused with {@code OUT_OF_SPACE} and others were
  * stored, the commit moves the root for those it stored and fails afterwards, and the refused
- * blocks stay pending. Committing part of the writes is what a crash could have left too, so no
- * guarantee is lost, and it is the only way out when overwrites filled the store: garbage
- * collection frees the blocks a commit superseded, never those of a commit that cannot land.
+ * blocks stay pending. Writes that no flush acknowledged carry no promise (after a crash any
+ * subset of them may be there), so committing part of them breaks none, and it is the only way
+ * out when overwrites filled the store: garbage collection frees the blocks a commit superseded,
+ * never those of a commit that cannot land.
  */
 final class Committer {
   /** Bounds the blocks a commit has on the wire at once, so a big commit cannot flood peers. */
