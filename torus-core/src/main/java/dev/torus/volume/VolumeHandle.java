@@ -62,6 +62,8 @@ final class VolumeHandle implements BlockVolume {
   private final Committer committer;
   private final @Nullable ScheduledFuture<?> background;
   final Executor executor;
+  /** A reader of a volume (not a snapshot): moves to a newer root when its blocks are gone. */
+  private final boolean followsCommits;
 
   // Guarded by this.
   long size;
@@ -74,9 +76,9 @@ final class VolumeHandle implements BlockVolume {
   private @Nullable TorusException fenced;
   private boolean closed;
 
-  VolumeHandle(VolumeInfo info, long size, TreeRoot committed, long committedRevision, BlockMap map,
-      BlockStore store, VolumeMetadata metadata, @Nullable VolumeWriter writer, VolumeConfig config,
-      ScheduledExecutorService scheduler) {
+  VolumeHandle(VolumeInfo info, long size, TreeRoot committed, long committedRevision,
+      boolean followsCommits, BlockMap map, BlockStore store, VolumeMetadata metadata,
+      @Nullable VolumeWriter writer, VolumeConfig config, ScheduledExecutorService scheduler) {
     this.executor = scheduler;
     this.info = info;
     this.blockSize = store.blockSize();
@@ -89,6 +91,7 @@ final class VolumeHandle implements BlockVolume {
     this.size = size;
     this.committed = committed;
     this.committedRevision = committedRevision;
+    this.followsCommits = followsCommits;
     this.committer = new Committer(this);
     if (writer != null) {
       writer.keeper().onLost(() -> fence(TorusExceptions.locked("the write lock on volume '"
@@ -173,9 +176,31 @@ final class VolumeHandle implements BlockVolume {
       }
       root = committed;
     }
-    return map.lookup(root, index).thenCompose(ptr -> ptr == null
+    CompletableFuture<ByteBuf> read = map.lookup(root, index).thenCompose(ptr -> ptr == null
         ? CompletableFuture.completedFuture(zeroes(length))
         : fetch(index, ptr).thenApply(buf -> slice(buf, at, length)));
+    if (!followsCommits) {
+      return read;
+    }
+    return read.exceptionallyCompose(e -> {
+      TorusException te = TorusExceptions.unwrap(e);
+      if (te.code() != ErrorCode.NOT_FOUND) {
+        return CompletableFuture.failedFuture(te);
+      }
+      // The writer superseded the block and the collector deleted it after its grace: what this
+      // reader can still read is the volume as it is now.
+      return metadata.root(info.id()).thenCompose(newest -> {
+        synchronized (this) {
+          if (newest.revision() <= committedRevision) {
+            throw te;
+          }
+          committed = TreeRoot.of(newest.value());
+          committedRevision = newest.revision();
+          size = Math.max(size, newest.value().size());
+        }
+        return readBlock(index, at, length);
+      });
+    });
   }
 
   /** Reads a data block and checks it against the checksum its map entry recorded. */

@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Opens block volumes over a metadata service and a block store; {@link #catalog()} administers
@@ -89,7 +90,8 @@ public final class VolumeService {
         LeaseKeeper.start(metadata.leases(), config.leaseTtl(), scheduler, nanoClock).thenCompose(keeper ->
             metadata.volumes().lock(info.id(), keeper.leaseId(), config.owner())
                 .thenCompose(lock -> metadata.volumes().root(info.id())
-                    .thenApply(root -> (BlockVolume) open(info, root, new VolumeWriter(lock, keeper))))
+                    .thenApply(root -> (BlockVolume) open(info, root, new VolumeWriter(lock, keeper),
+                        false)))
                 .whenComplete((v, e) -> {
                   if (e != null) {
                     keeper.close();
@@ -97,22 +99,28 @@ public final class VolumeService {
                 })));
   }
 
-  /** Opens a volume read-only at its last committed state; takes no lock. */
+  /**
+   * Opens a volume read-only at its last committed state; takes no lock. While another writer
+   * changes the volume, the reader keeps its state until a block it needs was collected, then
+   * moves to the newest committed state; a snapshot ({@link #openSnapshot}) stays where it is.
+   */
   public CompletableFuture<BlockVolume> openReadOnly(String name) {
     return checkedGlobal().thenCompose(g -> catalog.get(name)).thenCompose(info ->
-        metadata.volumes().root(info.id()).thenApply(root -> (BlockVolume) open(info, root, null)));
+        metadata.volumes().root(info.id())
+            .thenApply(root -> (BlockVolume) open(info, root, null, true)));
   }
 
   /** Opens a snapshot read-only. */
   public CompletableFuture<BlockVolume> openSnapshot(String volume, String snapshot) {
     return checkedGlobal().thenCompose(g -> catalog.get(volume)).thenCompose(info ->
         metadata.volumes().getSnapshot(info.id(), snapshot).thenApply(snap ->
-            (BlockVolume) open(info, new Versioned<>(snap.root(), 0), null)));
+            (BlockVolume) open(info, new Versioned<>(snap.root(), 0), null, false)));
   }
 
-  private VolumeHandle open(VolumeInfo info, Versioned<VolumeRoot> root, VolumeWriter writer) {
+  private VolumeHandle open(VolumeInfo info, Versioned<VolumeRoot> root,
+      @Nullable VolumeWriter writer, boolean followsCommits) {
     return new VolumeHandle(info, root.value().size(), TreeRoot.of(root.value()), root.revision(),
-        map, store, metadata.volumes(), writer, config, scheduler);
+        followsCommits, map, store, metadata.volumes(), writer, config, scheduler);
   }
 
   /**

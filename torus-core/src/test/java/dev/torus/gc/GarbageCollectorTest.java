@@ -2,7 +2,10 @@ package dev.torus.gc;
 
 import static dev.torus.internal.concurrent.Futures.join;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.torus.ErrorCode;
+import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
 import dev.torus.metadata.ClusterView;
 import dev.torus.metadata.GlobalMetadata;
@@ -119,6 +122,35 @@ final class GarbageCollectorTest {
     byte[] expected = random(64 * BS, 1);
     System.arraycopy(random(8 * BS, 3), 0, expected, 0, 8 * BS);
     assertThat(read("v")).isEqualTo(expected);
+  }
+
+  @Test
+  void aReaderOfAVolumeMovesToTheNewestRootWhenItsBlocksAreCollected() {
+    join(f.volumes.catalog().create("v", 4 * BS));
+    write("v", 1);
+    join(f.volumes.catalog().createSnapshot("v", "s"));
+    try (BlockVolume reader = join(f.volumes.openReadOnly("v"));
+        BlockVolume snapshot = join(f.volumes.openSnapshot("v", "s"))) {
+      write("v", 2);
+      write("v", 3); // the blocks of write 2 are garbage: no root and no snapshot has them
+      assertThat(readAll(reader)).as("still its own root").isEqualTo(random(4 * BS, 1));
+      join(f.volumes.catalog().deleteSnapshot("v", "s"));
+      join(gc(f.metadata, Duration.ZERO).runOnce());
+      assertThat(readAll(reader)).as("its blocks are gone: the volume as it is now")
+          .isEqualTo(random(4 * BS, 3));
+      assertThatThrownBy(() -> readAll(snapshot)).as("a snapshot does not move")
+          .isInstanceOfSatisfying(TorusException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
+    }
+  }
+
+  static byte[] readAll(BlockVolume v) {
+    ByteBuf buf = join(v.read(0, (int) v.size()));
+    try {
+      return ByteBufUtil.getBytes(buf);
+    } finally {
+      buf.release();
+    }
   }
 
   @Test
