@@ -6,6 +6,7 @@ import dev.torus.metadata.LeaseKeeper;
 import dev.torus.metadata.MetadataService;
 import dev.torus.metadata.PeerInfo;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +33,7 @@ public final class Heartbeat implements AutoCloseable {
   private final ScheduledFuture<?> beats;
   private @Nullable LeaseKeeper keeper;
   private boolean closed;
+  private volatile @Nullable String failure;
 
   private Heartbeat(MetadataService metadata, Supplier<PeerInfo> info, Duration ttl,
       Duration interval, ScheduledExecutorService scheduler, LongSupplier nanoClock) {
@@ -71,9 +73,16 @@ public final class Heartbeat implements AutoCloseable {
   private void beatQuietly() {
     try {
       beat();
+      failure = null;
     } catch (RuntimeException e) {
-      log.warn("heartbeat failed: {}", TorusExceptions.unwrap(e).getMessage());
+      failure = TorusExceptions.unwrap(e).getMessage();
+      log.warn("heartbeat failed: {}", failure);
     }
+  }
+
+  /** Why the last heartbeat failed, or empty if it registered the node. */
+  public Optional<String> failure() {
+    return Optional.ofNullable(failure);
   }
 
   /** Stops beating and removes the node's record. */

@@ -13,6 +13,10 @@ import dev.torus.metadata.VolumeState;
 import dev.torus.storage.BlockStore;
 import dev.torus.storage.StoreStats;
 import dev.torus.volume.VolumeService;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,6 +28,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -50,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * ({@link GcConfig.Pressure}), every pressure interval with the pressure grace, so that garbage
  * from overwrites is reclaimed within seconds instead of minutes.
  */
-public final class GarbageCollector implements AutoCloseable {
+public final class GarbageCollector implements AutoCloseable, MeterBinder {
   private static final Logger log = LoggerFactory.getLogger(GarbageCollector.class);
 
   private final MetadataService metadata;
@@ -63,6 +68,9 @@ public final class GarbageCollector implements AutoCloseable {
   private @Nullable ScheduledFuture<?> schedule;
   private volatile long lastStart; // nanos, of the last cycle or start()
   private volatile boolean shortOfSpace;
+  private final AtomicLong cycles = new AtomicLong();
+  private final AtomicLong skippedCycles = new AtomicLong();
+  private final AtomicLong deleted = new AtomicLong();
 
   private GarbageCollector(MetadataService metadata, VolumeService volumes, BlockStore local,
       GcConfig config, LongSupplier nanoClock) {
@@ -128,7 +136,15 @@ public final class GarbageCollector implements AutoCloseable {
     return metadata.view()
         .handle((view, e) -> e == null ? cycle(view, grace) : skip("metadata unreadable", e))
         .thenCompose(f -> f)
-        .whenComplete((r, e) -> running.set(false));
+        .whenComplete((r, e) -> {
+          running.set(false);
+          if (r != null && r.skipped().isEmpty()) {
+            cycles.incrementAndGet();
+            deleted.addAndGet(r.deleted());
+          } else {
+            skippedCycles.incrementAndGet();
+          }
+        });
   }
 
   private CompletableFuture<GcResult> skip(String why, Throwable e) {
@@ -241,6 +257,21 @@ public final class GarbageCollector implements AutoCloseable {
     }
     long n = to - from;
     return Futures.allOf(batch).thenCompose(x -> delete(doomed, to)).thenApply(rest -> rest + n);
+  }
+
+  /**
+   * Registers {@code torus_gc_cycles} (tagged {@code outcome=completed|skipped}: skipped cycles
+   * delete nothing because metadata or a map could not be read), {@code torus_gc_deleted_blocks}
+   * and {@code torus_gc_short_of_space} (1 while the store is short of space).
+   */
+  @Override
+  public void bindTo(MeterRegistry registry) {
+    FunctionCounter.builder("torus_gc_cycles", cycles, AtomicLong::get)
+        .tag("outcome", "completed").register(registry);
+    FunctionCounter.builder("torus_gc_cycles", skippedCycles, AtomicLong::get)
+        .tag("outcome", "skipped").register(registry);
+    FunctionCounter.builder("torus_gc_deleted_blocks", deleted, AtomicLong::get).register(registry);
+    Gauge.builder("torus_gc_short_of_space", this, gc -> gc.shortOfSpace ? 1 : 0).register(registry);
   }
 
   /** Stops the schedule; a running cycle finishes. */

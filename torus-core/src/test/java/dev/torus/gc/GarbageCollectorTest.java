@@ -22,6 +22,7 @@ import dev.torus.volume.BlockVolume;
 import dev.torus.volume.VolumeConfig;
 import dev.torus.volume.VolumeFixture;
 import dev.torus.volume.VolumeService;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -258,6 +259,27 @@ final class GarbageCollectorTest {
     used.set(79);
     clock.addAndGet(Duration.ofSeconds(5).toNanos());
     assertThat(join(gc.tick())).as("79%: not short of space again yet").isNull();
+  }
+
+  @Test
+  void countsItsCyclesAndDeletionsInMetrics() {
+    join(f.volumes.catalog().create("v", 4 * BS));
+    write("v", 1);
+    write("v", 2);
+    AtomicBoolean broken = new AtomicBoolean(true);
+    GarbageCollector gc = GarbageCollector.create(flaky(f.metadata, broken), f.volumes, f.store,
+        new GcConfig(Duration.ofMinutes(1), Duration.ZERO, 8), clock::get);
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    gc.bindTo(meters);
+    join(gc.runOnce());
+    broken.set(false);
+    join(gc.runOnce());
+    assertThat(meters.get("torus_gc_cycles").tag("outcome", "skipped").functionCounter().count())
+        .isEqualTo(1);
+    assertThat(meters.get("torus_gc_cycles").tag("outcome", "completed").functionCounter().count())
+        .isEqualTo(1);
+    assertThat(meters.get("torus_gc_deleted_blocks").functionCounter().count()).isEqualTo(5);
+    assertThat(meters.get("torus_gc_short_of_space").gauge().value()).isZero();
   }
 
   @Test

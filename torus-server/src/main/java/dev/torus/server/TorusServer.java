@@ -18,6 +18,7 @@ import dev.torus.metadata.MetadataService;
 import dev.torus.metadata.PeerInfo;
 import dev.torus.ring.RingMember;
 import dev.torus.server.http.StatusHttp;
+import dev.torus.server.options.Json;
 import dev.torus.storage.BlockStore;
 import dev.torus.storage.BlockStores;
 import dev.torus.storage.FileStoreConfig;
@@ -132,12 +133,14 @@ public final class TorusServer implements AutoCloseable {
       VolumeService volumes = VolumeService.create(metadata, distributor, config.volumes(),
           scheduler, System::nanoTime);
       GarbageCollector gc = GarbageCollector.create(metadata, volumes, store, config.gc(), System::nanoTime);
+      gc.bindTo(meters);
       gc.start(scheduler);
       stack.push(gc);
 
       StatusHttp http = null;
       if (config.http().isPresent()) {
-        http = StatusHttp.start(config.http().get(), meters, () -> health(id, membership, store));
+        http = StatusHttp.start(config.http().get(), meters,
+            () -> health(id, membership, store, heartbeat));
         stack.push(http);
       }
       log.info("torusd {} serving peers at {} (store {} of {}, metadata {})", id, advertised,
@@ -193,13 +196,17 @@ public final class TorusServer implements AutoCloseable {
     return Optional.empty();
   }
 
-  private static StatusHttp.Health health(PeerId id, Membership membership, BlockStore store) {
+  /** Healthy while the node's registry record is kept: otherwise peers and clients lose it. */
+  private static StatusHttp.Health health(PeerId id, Membership membership, BlockStore store,
+      Heartbeat heartbeat) {
     boolean member = membership.ring().members().stream().anyMatch(m -> m.peer().equals(id));
     var stats = store.stats();
+    Optional<String> failure = heartbeat.failure();
     String json = String.format("{\"id\":\"%s\",\"ringMember\":%s,\"ringVersion\":%d,"
-            + "\"capacityBytes\":%d,\"usedBytes\":%d}", id, member, membership.ring().version(),
-        stats.capacityBytes(), stats.usedBytes());
-    return new StatusHttp.Health(true, json);
+            + "\"capacityBytes\":%d,\"usedBytes\":%d,\"registered\":%s%s}", id, member,
+        membership.ring().version(), stats.capacityBytes(), stats.usedBytes(), failure.isEmpty(),
+        failure.map(f -> ",\"problem\":" + Json.quote("heartbeat failed: " + f)).orElse(""));
+    return new StatusHttp.Health(failure.isEmpty(), json);
   }
 
   public PeerId id() {
