@@ -16,6 +16,7 @@ import dev.torus.metadata.RingMetadata;
 import dev.torus.metadata.VolumeMetadata;
 import dev.torus.ring.Ring;
 import dev.torus.storage.BlockStore;
+import dev.torus.storage.Blocks;
 import dev.torus.storage.ForwardingBlockStore;
 import dev.torus.storage.StoreStats;
 import dev.torus.volume.BlockVolume;
@@ -23,8 +24,6 @@ import dev.torus.volume.VolumeConfig;
 import dev.torus.volume.VolumeFixture;
 import dev.torus.volume.VolumeService;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.time.Duration;
 import java.util.Random;
@@ -63,12 +62,7 @@ final class GarbageCollectorTest {
 
   byte[] read(String volume) {
     try (BlockVolume v = join(f.volumes.openReadOnly(volume))) {
-      ByteBuf buf = join(v.read(0, (int) v.size()));
-      try {
-        return ByteBufUtil.getBytes(buf);
-      } finally {
-        buf.release();
-      }
+      return readAll(v);
     }
   }
 
@@ -146,12 +140,7 @@ final class GarbageCollectorTest {
   }
 
   static byte[] readAll(BlockVolume v) {
-    ByteBuf buf = join(v.read(0, (int) v.size()));
-    try {
-      return ByteBufUtil.getBytes(buf);
-    } finally {
-      buf.release();
-    }
+    return Blocks.drain(join(v.read(0, (int) v.size())));
   }
 
   @Test
@@ -267,8 +256,7 @@ final class GarbageCollectorTest {
     write("v", 1);
     write("v", 2);
     AtomicBoolean broken = new AtomicBoolean(true);
-    GarbageCollector gc = GarbageCollector.create(flaky(f.metadata, broken), f.volumes, f.store,
-        new GcConfig(Duration.ofMinutes(1), Duration.ZERO, 8), clock::get);
+    GarbageCollector gc = gc(flaky(f.metadata, broken), Duration.ZERO);
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     gc.bindTo(meters);
     join(gc.runOnce());
