@@ -13,6 +13,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
@@ -50,6 +51,9 @@ import org.slf4j.LoggerFactory;
  * {@link DirtyBlocks} writes the oldest back to the store, still uncommitted.
  */
 final class VolumeHandle implements BlockVolume {
+  /** How long a close waits for room in the store without any commit landing blocks. */
+  static final Duration SPACE_PATIENCE = Duration.ofSeconds(20);
+  private static final Duration SPACE_RETRY = Duration.ofSeconds(1);
   private static final Logger log = LoggerFactory.getLogger(VolumeHandle.class);
 
   final VolumeInfo info;
@@ -526,12 +530,8 @@ final class VolumeHandle implements BlockVolume {
     }
     TorusException failure = null;
     if (writer != null) {
-      try {
-        if (!isFenced()) {
-          Futures.join(committer.commit());
-        }
-      } catch (TorusException e) {
-        failure = e;
+      if (!isFenced()) {
+        failure = commitBeforeClose();
       }
       Futures.join(writeBacksDone());
     }
@@ -548,6 +548,45 @@ final class VolumeHandle implements BlockVolume {
           + "': the last commit failed, writes since the previous commit are lost: "
           + failure.getMessage(), failure);
     }
+  }
+
+  /**
+   * The last commit, or why it failed. A store out of room fails it while garbage collection has
+   * yet to free what earlier commits superseded, and each try lands what fits (see {@link
+   * Committer}), so it is tried again as long as tries keep landing blocks, or did so within
+   * {@link #SPACE_PATIENCE}: otherwise the writes since the previous commit would be lost.
+   */
+  private @Nullable TorusException commitBeforeClose() {
+    long progressAt = System.nanoTime();
+    int left = Integer.MAX_VALUE;
+    while (true) {
+      try {
+        Futures.join(committer.commit());
+        return null;
+      } catch (TorusException e) {
+        int now = pendingBlocks();
+        if (now < left) {
+          left = now;
+          progressAt = System.nanoTime();
+        }
+        if (e.code() != ErrorCode.OUT_OF_SPACE
+            || System.nanoTime() - progressAt > SPACE_PATIENCE.toNanos()) {
+          return e;
+        }
+        log.info("closing volume '{}': {} blocks wait for room in the store ({})", info.name(),
+            now, e.getMessage());
+        try {
+          Thread.sleep(SPACE_RETRY.toMillis());
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          return e;
+        }
+      }
+    }
+  }
+
+  private synchronized int pendingBlocks() {
+    return pending.size();
   }
 
   private synchronized CompletableFuture<Void> writeBacksDone() {

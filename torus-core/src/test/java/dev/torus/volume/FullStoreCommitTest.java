@@ -8,6 +8,7 @@ import dev.torus.BlockRef;
 import dev.torus.BlockType;
 import dev.torus.DataSize;
 import dev.torus.ErrorCode;
+import dev.torus.TorusAssertions;
 import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
 import dev.torus.gc.GarbageCollector;
@@ -22,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -177,6 +179,21 @@ final class FullStoreCommitTest {
       join(v.write(0, Unpooled.wrappedBuffer(data)));
       join(v.flush());
     }
+    assertThat(committed()).isEqualTo(data);
+  }
+
+  @Test
+  void closeWaitsForRoomInsteadOfLosingTheWritesSinceTheLastCommit() throws Exception {
+    open(VolumeConfig.DEFAULT);
+    byte[] data = random(BLOCKS * BS, 8);
+    BlockVolume v = join(f.volumes.openWritable("v"));
+    join(v.write(0, Unpooled.wrappedBuffer(data)));
+    store.dataRoom.set(10);
+    CompletableFuture<Void> closing = CompletableFuture.runAsync(v::close);
+    TorusAssertions.eventually(() -> store.dataRoom.get() < 0, Duration.ofSeconds(10));
+    assertThat(closing).as("still waiting for room").isNotDone();
+    store.dataRoom.set(Integer.MAX_VALUE); // the collector freed space
+    closing.get(30, TimeUnit.SECONDS);
     assertThat(committed()).isEqualTo(data);
   }
 
