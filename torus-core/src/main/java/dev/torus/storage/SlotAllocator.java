@@ -55,12 +55,7 @@ final class SlotAllocator {
     return new SlotAllocator(capacity, highWater, free);
   }
 
-  /** A free slot, or -1 if every slot is in use or pending. */
-  int allocate() {
-    return allocate(0);
-  }
-
-  /** A free slot, or -1 if no more than {@code keepFree} slots are free. */
+  /** A free slot, or -1 if no more than {@code keepFree} slots are free (in use or pending). */
   int allocate(int keepFree) {
     if (free.size() + (capacity - highWater) <= keepFree) {
       return -1;

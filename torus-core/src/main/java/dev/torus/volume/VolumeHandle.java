@@ -52,7 +52,7 @@ import org.slf4j.LoggerFactory;
  */
 final class VolumeHandle implements BlockVolume {
   /** How long a close waits for room in the store without any commit landing blocks. */
-  static final Duration SPACE_PATIENCE = Duration.ofSeconds(20);
+  private static final Duration SPACE_PATIENCE = Duration.ofSeconds(20);
   private static final Duration SPACE_RETRY = Duration.ofSeconds(1);
   private static final Logger log = LoggerFactory.getLogger(VolumeHandle.class);
 

@@ -11,38 +11,38 @@ final class SlotAllocatorTest {
   @Test
   void retiredSlotsAreReusedOnlyAfterTheirFlush() {
     SlotAllocator allocator = SlotAllocator.rebuild(3, new SlotIndex(0), "test");
-    assertThat(allocator.allocate()).isZero();
-    assertThat(allocator.allocate()).isEqualTo(1);
-    assertThat(allocator.allocate()).isEqualTo(2);
+    assertThat(allocator.allocate(0)).isZero();
+    assertThat(allocator.allocate(0)).isEqualTo(1);
+    assertThat(allocator.allocate(0)).isEqualTo(2);
     allocator.retire(1);
-    assertThat(allocator.allocate()).as("pending, not free").isEqualTo(-1);
+    assertThat(allocator.allocate(0)).as("pending, not free").isEqualTo(-1);
 
     IntStack flushing = allocator.takePending();
     allocator.retire(0); // freed while that flush runs: not covered by it
     allocator.free(flushing);
-    assertThat(allocator.allocate()).isEqualTo(1);
+    assertThat(allocator.allocate(0)).isEqualTo(1);
     assertThat(allocator.reuses()).isEqualTo(1);
-    assertThat(allocator.allocate()).isEqualTo(-1);
+    assertThat(allocator.allocate(0)).isEqualTo(-1);
     assertThat(allocator.takePending().size()).as("the slot freed during the flush").isEqualTo(1);
   }
 
   @Test
   void aFailedFlushPutsItsSlotsBackToPending() {
     SlotAllocator allocator = SlotAllocator.rebuild(1, new SlotIndex(0), "test");
-    allocator.retire(allocator.allocate());
+    allocator.retire(allocator.allocate(0));
     IntStack flushing = allocator.takePending();
     allocator.restorePending(flushing);
-    assertThat(allocator.allocate()).isEqualTo(-1);
+    assertThat(allocator.allocate(0)).isEqualTo(-1);
     allocator.free(allocator.takePending());
-    assertThat(allocator.allocate()).isZero();
+    assertThat(allocator.allocate(0)).isZero();
   }
 
   @Test
   void aReleasedSlotIsFreeAtOnce() {
     SlotAllocator allocator = SlotAllocator.rebuild(1, new SlotIndex(0), "test");
-    int slot = allocator.allocate();
+    int slot = allocator.allocate(0);
     allocator.release(slot);
-    assertThat(allocator.allocate()).isEqualTo(slot);
+    assertThat(allocator.allocate(0)).isEqualTo(slot);
   }
 
   @Test
@@ -51,8 +51,8 @@ final class SlotAllocatorTest {
     index.put(1, 1, 0, SlotIndex.pack(5, 0));
     index.put(1, 1, 1, SlotIndex.pack(2, 0));
     SlotAllocator allocator = SlotAllocator.rebuild(10, index, "test");
-    assertThat(new int[] {allocator.allocate(), allocator.allocate(), allocator.allocate(),
-        allocator.allocate(), allocator.allocate()}).containsExactly(0, 1, 3, 4, 6);
+    assertThat(new int[] {allocator.allocate(0), allocator.allocate(0), allocator.allocate(0),
+        allocator.allocate(0), allocator.allocate(0)}).containsExactly(0, 1, 3, 4, 6);
   }
 
   @Test
