@@ -14,8 +14,9 @@
 #
 # Runs bin/torusctl and bin/torusd from this checkout (build first: mvn -B -DskipTests package)
 # with the embedded metadata in a temporary directory, and fio's nbd engine against the node's own
-# NBD listener. After each phase it prints the writes acknowledged and failed, and the store's
-# usage (from the node's /health) right after the phase and after the pause. Needs fio, jq and python3 (Debian packages of those names).
+# NBD listener. After each phase it prints the writes acknowledged and failed, the node's CPU
+# time, and the store's usage (from the node's /health) right after the phase and after the
+# pause. Needs fio, jq and python3 (Debian packages of those names).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 volume=1GiB
@@ -70,6 +71,11 @@ h = json.load(urllib.request.urlopen("http://127.0.0.1:" + sys.argv[1] + "/healt
 print("%.0f%%" % (100 * h["usedBytes"] / h["capacityBytes"]))' "$http"
 }
 
+# The node's CPU time so far (user and system, all threads), in clock ticks.
+cpu() {
+  awk '{print $14 + $15}' "/proc/$pid/stat"
+}
+
 echo "volume $volume on a $store store; filling it"
 fio --name=fill --ioengine=nbd --uri="$uri" --rw=write --bs=1M --iodepth=16 >/dev/null
 echo "after the fill: usage $(usage)"
@@ -77,12 +83,19 @@ IFS=, read -r -a phases <<<"$rates"
 for rate in "${phases[@]}"; do
   limit=()
   [[ "$rate" != 0 ]] && limit=(--rate_iops="$rate")
-  # Failed writes are counted, not fatal: the point is whether the volume carries on.
+  # Failed writes are counted, not fatal: the point is whether the volume carries on. fio's
+  # continue_on_error alone still stops at ENOSPC; ignore_error lists read, then write errors.
+  cpu0=$(cpu)
   fio --name=rw --ioengine=nbd --uri="$uri" --rw=randwrite --bs=4k --iodepth=16 \
     "${limit[@]}" --time_based --runtime="$runtime" --continue_on_error=write \
+    --ignore_error=EIO,ENOSPC:EIO \
     --output-format=json 2>/dev/null | sed -n '/^{/,$p' >"$work/phase.json" || true
-  result=$(jq -r '.jobs[0] | "\(.write.total_ios) writes acknowledged, \(.total_err) failed"' \
+  cpu1=$(cpu)
+  result=$(jq -r --argjson runtime "$runtime" '.jobs[0] | "\(.write.io_bytes / 4096) writes"
+    + " acknowledged, \(.total_err) failed" + (if .job_runtime < 900 * $runtime then
+    " (fio stopped after \(.job_runtime / 1000) s: error \(.error))" else "" end)' \
     "$work/phase.json")
+  result="$result, node CPU $(( (cpu1 - cpu0) / $(getconf CLK_TCK) )) s"
   after=$(usage)
   sleep "$pause"
   echo "rate $rate IOPS (0 = unthrottled), ${runtime}s: $result; usage $after, $(usage)" \
