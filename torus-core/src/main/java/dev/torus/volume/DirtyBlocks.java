@@ -7,10 +7,13 @@ import dev.torus.TorusExceptions;
 import dev.torus.internal.buffer.Crc32c;
 import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,16 +27,27 @@ import org.slf4j.LoggerFactory;
  * its put completes, unless it changed meanwhile. A block is written back at most once per
  * content, so write-back costs one put per block however often the limit is crossed. Puts get a
  * view of the block's buffer, not a copy; the next change copies it first ({@link
- * PendingBlock#writableData()}). Far over the limit (twice), writes wait for the write-backs, and
- * fail if the last one failed.
+ * PendingBlock#writableData()}). Far over the limit (twice), writes wait for the write-backs.
+ *
+ * <p>After a failed write-back, a pause that doubles with each failure, from {@link #FIRST_PAUSE}
+ * to {@link #LONGEST_PAUSE}, and then a single block tries the store again; the rest follow once
+ * one succeeds. A full store refuses every put at once, and asking again for every write only
+ * burns the CPU that garbage collection needs to make room. Writes far over the limit wait while
+ * the store refuses, for {@link VolumeConfig#fullStoreWait()} at most, and then fail: a slow write
+ * is better than an error, which makes a file system on the volume give up.
  *
  * <p>Every method is called with the volume's monitor held; completions take it themselves.
  */
 final class DirtyBlocks {
   private static final Logger log = LoggerFactory.getLogger(DirtyBlocks.class);
+  static final long FIRST_PAUSE = TimeUnit.MILLISECONDS.toNanos(10);
+  static final long LONGEST_PAUSE = TimeUnit.MILLISECONDS.toNanos(500);
+  private static final long LOG_AFTER = TimeUnit.SECONDS.toNanos(1);
+  private static final long LOG_EVERY = TimeUnit.SECONDS.toNanos(10);
 
   private final VolumeHandle volume;
   private final long limit;
+  private final long fullStoreWait; // nanos
   private final int blockSize;
   private long bytes;
   /** Bytes of dirty blocks whose write-back put is running. */
@@ -42,11 +56,21 @@ final class DirtyBlocks {
   private @Nullable TorusException error;
   /** Puts failed since the last one that succeeded. */
   private long failedPuts;
+  /** After failed puts: no write-back starts before this {@link System#nanoTime()}. */
+  private long retryAt;
+  private long pause;
+  /** When the last failure set {@link #pause}. */
+  private long pausedAt = System.nanoTime();
+  private long failingSince;
+  private boolean runLogged;
+  /** When a failure was last logged; far in the past at first. */
+  private long loggedAt = System.nanoTime() - LOG_EVERY - 1;
   private CompletableFuture<Void> writeBacks = Futures.done();
 
-  DirtyBlocks(VolumeHandle volume, int blockSize, long limit) {
+  DirtyBlocks(VolumeHandle volume, int blockSize, long limit, Duration fullStoreWait) {
     this.volume = volume;
     this.limit = limit;
+    this.fullStoreWait = fullStoreWait.toNanos();
     this.blockSize = blockSize;
   }
 
@@ -87,15 +111,62 @@ final class DirtyBlocks {
     if (bytes <= limit) {
       return Futures.done();
     }
-    if (error != null && bytes > 2 * limit) {
-      return CompletableFuture.failedFuture(new TorusException(error.code(),
-          "volume '" + volume.info.name() + "' cannot write back data: " + error.getMessage(),
-          error));
+    if (failedPuts == 0) {
+      writeBackOldest(Integer.MAX_VALUE);
+      if (bytes <= 2 * limit) {
+        return Futures.done();
+      }
+      long deadline = System.nanoTime() + fullStoreWait;
+      return writeBacks.thenCompose(v -> {
+        synchronized (volume) {
+          return waitForStore(deadline);
+        }
+      });
     }
+    probeIfDue();
+    return bytes <= 2 * limit ? Futures.done() : waitForStore(System.nanoTime() + fullStoreWait);
+  }
+
+  /** After failed puts: writes one block back if the pause is over, and starts the next pause. */
+  private void probeIfDue() {
+    long now = System.nanoTime();
+    if (now - retryAt >= 0) {
+      retryAt = now + pause; // a failure of this one doubles it
+      writeBackOldest(1);
+    }
+  }
+
+  /**
+   * Completes when the store takes blocks again or memory is back under twice the limit; fails
+   * with the store's error at {@code deadline}.
+   */
+  private CompletableFuture<Void> waitForStore(long deadline) {
+    TorusException failure = error;
+    if (failedPuts == 0 || failure == null || bytes <= 2 * limit) {
+      return Futures.done();
+    }
+    long now = System.nanoTime();
+    if (now - deadline >= 0) {
+      return CompletableFuture.failedFuture(new TorusException(failure.code(), "volume '"
+          + volume.info.name() + "' cannot write back data: " + failure.getMessage(), failure));
+    }
+    long wait = Math.min(Math.max(retryAt - now, FIRST_PAUSE), deadline - now);
+    Executor later = CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS, volume.executor);
+    return CompletableFuture.runAsync(() -> { }, later).thenCompose(v -> {
+      synchronized (volume) {
+        probeIfDue();
+        return waitForStore(deadline);
+      }
+    });
+  }
+
+  /** Starts write-backs of up to {@code most} blocks, oldest first. */
+  private void writeBackOldest(int most) {
     List<CompletableFuture<Void>> batch = new ArrayList<>();
     // A put that fails at once queues its block again before writeBack returns; looking at each
     // entry once per call keeps a store that refuses everything from spinning this loop.
-    for (int entries = queue.size(); entries > 0 && bytes - writingBack > limit / 2; entries--) {
+    for (int entries = queue.size();
+        entries > 0 && batch.size() < most && bytes - writingBack > limit / 2; entries--) {
       PendingBlock p = queue.poll();
       if (p == null) {
         break;
@@ -110,7 +181,6 @@ final class DirtyBlocks {
     if (!batch.isEmpty()) {
       writeBacks = Futures.allOf(batch);
     }
-    return bytes > 2 * limit ? writeBacks : Futures.done();
   }
 
   /** Completes when the write-backs started so far have, successfully or not. */
@@ -139,6 +209,7 @@ final class DirtyBlocks {
     BlockRef ref = p.ref;
     p.writeBackVersion = version;
     writingBack += blockSize;
+    long started = System.nanoTime();
     CompletableFuture<Void> put =
         p.stored.handle((v, e) -> null).thenCompose(v -> volume.store.putBlock(ref, view, crc));
     p.stored = put;
@@ -149,14 +220,7 @@ final class DirtyBlocks {
           p.writeBackVersion = -1;
         }
         if (e != null) {
-          TorusException failure = TorusExceptions.unwrap(e);
-          // One line per run of failures: a full store fails every put, thousands a second.
-          if (failedPuts++ == 0) {
-            log.warn("write-back of block {} of volume '{}' failed (retried with later writes and"
-                + " at the next commit; further failures are counted, not logged): {}", p.index,
-                volume.info.name(), failure.getMessage());
-          }
-          error = failure;
+          failed(p, TorusExceptions.unwrap(e), started);
           if (p.data != null && volume.pending.get(p.index) == p) {
             queue(p);
           }
@@ -172,16 +236,43 @@ final class DirtyBlocks {
   }
 
   /**
+   * Counts a failed write-back and pauses write-backs. A run of failures is logged once, when it
+   * lasted a while or when the last logged one was long ago: a store on the edge of full fails
+   * and recovers many times a second.
+   */
+  private void failed(PendingBlock p, TorusException failure, long started) {
+    error = failure;
+    long now = System.nanoTime();
+    if (started - pausedAt >= 0) { // not one of a batch that an earlier failure paused already
+      pause = Math.min(Math.max(2 * pause, FIRST_PAUSE), LONGEST_PAUSE);
+      pausedAt = now;
+      retryAt = now + pause;
+    }
+    if (failedPuts++ == 0) {
+      failingSince = now;
+    }
+    if (!runLogged && (now - failingSince > LOG_AFTER || now - loggedAt > LOG_EVERY)) {
+      runLogged = true;
+      loggedAt = now;
+      log.warn("write-back of block {} of volume '{}' failed (tried again after a pause of up to"
+          + " 0.5 s and at the next commit; further failures are counted, not logged): {}", p.index,
+          volume.info.name(), failure.getMessage());
+    }
+  }
+
+  /**
    * The store took a block (a write-back, or a commit that stored all its blocks): a failure of an
    * earlier write-back no longer makes writes fail.
    */
   void storeWorks() {
-    if (failedPuts > 0) {
+    if (failedPuts > 0 && runLogged) {
       log.info("write-back of volume '{}' works again, after {} failed puts", volume.info.name(),
           failedPuts);
-      failedPuts = 0;
     }
+    failedPuts = 0;
+    runLogged = false;
     error = null;
+    pause = 0;
   }
 
   static boolean isZero(ByteBuf buf) {

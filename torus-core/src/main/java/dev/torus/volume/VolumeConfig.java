@@ -16,12 +16,19 @@ import java.util.Objects;
  * @param leaseTtl how long the write lock outlives a writer that stopped renewing it; at least
  *     {@link LeaseKeeper#MIN_TTL}
  * @param owner who opens volumes, recorded in the lock (e.g. {@code torusblk@host:1234})
+ * @param fullStoreWait how long a write that finds twice the dirty limit in memory waits for a
+ *     store that refuses blocks (a full one, until garbage collection frees room) before it fails
+ *     with the store's error
  */
-public record VolumeConfig(
-    DataSize dirtyLimit, DataSize mapCache, Duration commitInterval, Duration leaseTtl, String owner) {
-  /** 64 MiB dirty limit, 64 MiB map cache, 5 s background commit, 10 s lease. */
+public record VolumeConfig(DataSize dirtyLimit, DataSize mapCache, Duration commitInterval,
+    Duration leaseTtl, String owner, Duration fullStoreWait) {
+  /**
+   * 64 MiB dirty limit, 64 MiB map cache, 5 s background commit, 10 s lease, 10 s wait for a full
+   * store.
+   */
   public static final VolumeConfig DEFAULT = new VolumeConfig(DataSize.ofMebibytes(64),
-      DataSize.ofMebibytes(64), Duration.ofSeconds(5), Duration.ofSeconds(10), ownerFor("torus"));
+      DataSize.ofMebibytes(64), Duration.ofSeconds(5), Duration.ofSeconds(10), ownerFor("torus"),
+      Duration.ofSeconds(10));
 
   public VolumeConfig {
     Objects.requireNonNull(dirtyLimit, "dirtyLimit");
@@ -29,8 +36,12 @@ public record VolumeConfig(
     Objects.requireNonNull(commitInterval, "commitInterval");
     Objects.requireNonNull(leaseTtl, "leaseTtl");
     Objects.requireNonNull(owner, "owner");
+    Objects.requireNonNull(fullStoreWait, "fullStoreWait");
     if (commitInterval.isNegative()) {
       throw new IllegalArgumentException("commitInterval < 0");
+    }
+    if (fullStoreWait.isNegative()) {
+      throw new IllegalArgumentException("fullStoreWait < 0");
     }
     if (leaseTtl.compareTo(LeaseKeeper.MIN_TTL) < 0) {
       throw new IllegalArgumentException("leaseTtl must be at least 2s (etcd's minimum lease TTL),"
@@ -39,19 +50,23 @@ public record VolumeConfig(
   }
 
   public VolumeConfig withOwner(String owner) {
-    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner);
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait);
   }
 
   public VolumeConfig withCommitInterval(Duration commitInterval) {
-    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner);
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait);
   }
 
   public VolumeConfig withLeaseTtl(Duration leaseTtl) {
-    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner);
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait);
   }
 
   public VolumeConfig withDirtyLimit(DataSize dirtyLimit) {
-    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner);
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait);
+  }
+
+  public VolumeConfig withFullStoreWait(Duration fullStoreWait) {
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait);
   }
 
   /** {@code <program>@<host>:<pid>}: names this process in lock records. */

@@ -90,7 +90,8 @@ final class VolumeHandle implements BlockVolume {
     this.store = store;
     this.metadata = metadata;
     this.writer = writer;
-    this.dirty = new DirtyBlocks(this, blockSize, config.dirtyLimit().bytes());
+    this.dirty = new DirtyBlocks(this, blockSize, config.dirtyLimit().bytes(),
+        config.fullStoreWait());
     this.zeros = new byte[blockSize];
     this.size = size;
     this.committed = committed;

@@ -164,19 +164,78 @@ final class FullStoreCommitTest {
 
   @Test
   void aCommitThatStoredEverythingEndsAnEarlierWriteBackFailure() {
-    open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS)));
+    open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS))
+        .withFullStoreWait(Duration.ofMillis(100)));
     byte[] data = random(BLOCKS * BS, 7);
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       store.dataRoom.set(0);
       byte[] refused = random(BLOCKS * BS, 6);
-      join(v.write(0, Unpooled.wrappedBuffer(refused))); // its write-backs fail
-      assertThatThrownBy(() -> join(v.write(0, Unpooled.wrappedBuffer(refused))))
-          .as("far over the dirty limit after write-backs failed")
-          .isInstanceOfSatisfying(TorusException.class,
-              e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE));
+      for (int i = 0; i < 2; i++) {
+        assertThatThrownBy(() -> join(v.write(0, Unpooled.wrappedBuffer(refused))))
+            .as("far over the dirty limit, its write-backs failed")
+            .isInstanceOfSatisfying(TorusException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE));
+      }
       store.dataRoom.set(Integer.MAX_VALUE);
       join(v.flush());
       join(v.write(0, Unpooled.wrappedBuffer(data)));
+      join(v.flush());
+    }
+    assertThat(committed()).isEqualTo(data);
+  }
+
+  @Test
+  void aStoreThatRefusesIsNotAskedAgainForEveryWrite() {
+    open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS)));
+    int writes = 2000;
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      store.dataRoom.set(0);
+      long start = System.nanoTime();
+      for (int i = 0; i < writes; i++) { // rewrites of 8 blocks: over the limit, never twice over
+        join(v.write((long) (i % 8) * BS, Unpooled.wrappedBuffer(random(BS, i))));
+      }
+      long elapsed = System.nanoTime() - start;
+      int asked = -store.dataRoom.get();
+      // The first batch (at most the 8 blocks), then one block after each pause; the pauses
+      // double from the first to the longest.
+      long pauses = 1 + Long.numberOfTrailingZeros(Long.highestOneBit(
+          DirtyBlocks.LONGEST_PAUSE / DirtyBlocks.FIRST_PAUSE)) + elapsed / DirtyBlocks.LONGEST_PAUSE;
+      assertThat(asked).as("puts tried in %d ms", elapsed / 1_000_000)
+          .isPositive().isLessThanOrEqualTo((int) (8 + pauses));
+      store.dataRoom.set(Integer.MAX_VALUE);
+    }
+  }
+
+  @Test
+  void aWriteFarOverTheLimitWaitsForRoomInsteadOfFailing() throws Exception {
+    open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS))
+        .withFullStoreWait(Duration.ofSeconds(30)));
+    byte[] data = random(BLOCKS * BS, 9);
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      store.dataRoom.set(0);
+      CompletableFuture<Void> write = v.write(0, Unpooled.wrappedBuffer(data));
+      TorusAssertions.eventually(() -> store.dataRoom.get() < -BLOCKS, Duration.ofSeconds(10));
+      assertThat(write).as("waits while the store refuses, probing it").isNotDone();
+      store.dataRoom.set(Integer.MAX_VALUE); // the collector freed space
+      write.get(10, TimeUnit.SECONDS);
+      join(v.flush());
+    }
+    assertThat(committed()).isEqualTo(data);
+  }
+
+  @Test
+  void aWriteFarOverTheLimitFailsWhenTheStoreStaysFull() {
+    open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS))
+        .withFullStoreWait(Duration.ofMillis(300)));
+    byte[] data = random(BLOCKS * BS, 10);
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      store.dataRoom.set(0);
+      assertThatThrownBy(() -> join(v.write(0, Unpooled.wrappedBuffer(data))))
+          .isInstanceOfSatisfying(TorusException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE))
+          .hasMessageContaining("cannot write back data");
+      assertThat(read(v)).as("what it holds in memory stays readable").isEqualTo(data);
+      store.dataRoom.set(Integer.MAX_VALUE);
       join(v.flush());
     }
     assertThat(committed()).isEqualTo(data);

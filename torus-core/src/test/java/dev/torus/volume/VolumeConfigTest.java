@@ -15,4 +15,13 @@ final class VolumeConfigTest {
     assertThat(VolumeConfig.DEFAULT.withLeaseTtl(LeaseKeeper.MIN_TTL).leaseTtl())
         .isEqualTo(Duration.ofSeconds(2));
   }
+
+  @Test
+  void negativeDurationsAreRefused() {
+    assertThatThrownBy(() -> VolumeConfig.DEFAULT.withFullStoreWait(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fullStoreWait");
+    assertThatThrownBy(() -> VolumeConfig.DEFAULT.withCommitInterval(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("commitInterval");
+    assertThat(VolumeConfig.DEFAULT.withFullStoreWait(Duration.ZERO).fullStoreWait()).isZero();
+  }
 }
