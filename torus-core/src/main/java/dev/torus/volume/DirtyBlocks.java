@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
 final class DirtyBlocks {
   private static final Logger log = LoggerFactory.getLogger(DirtyBlocks.class);
   static final long FIRST_PAUSE = TimeUnit.MILLISECONDS.toNanos(10);
-  static final long LONGEST_PAUSE = TimeUnit.MILLISECONDS.toNanos(500);
+  static final long LONGEST_PAUSE = TimeUnit.MILLISECONDS.toNanos(50);
   private static final long LOG_AFTER = TimeUnit.SECONDS.toNanos(1);
   private static final long LOG_EVERY = TimeUnit.SECONDS.toNanos(10);
 
@@ -255,7 +255,7 @@ final class DirtyBlocks {
       runLogged = true;
       loggedAt = now;
       log.warn("write-back of block {} of volume '{}' failed (tried again after a pause of up to"
-          + " 0.5 s and at the next commit; further failures are counted, not logged): {}", p.index,
+          + " 50 ms and at the next commit; further failures are counted, not logged): {}", p.index,
           volume.info.name(), failure.getMessage());
     }
   }
