@@ -48,6 +48,7 @@ final class DirtyBlocks {
   private final VolumeHandle volume;
   private final long limit;
   private final long fullStoreWait; // nanos
+  private final StoreStalls stalls;
   private final int blockSize;
   private long bytes;
   /** Bytes of dirty blocks whose write-back put is running. */
@@ -67,8 +68,10 @@ final class DirtyBlocks {
   private long loggedAt = System.nanoTime() - LOG_EVERY - 1;
   private CompletableFuture<Void> writeBacks = Futures.done();
 
-  DirtyBlocks(VolumeHandle volume, int blockSize, long limit, Duration fullStoreWait) {
+  DirtyBlocks(VolumeHandle volume, int blockSize, long limit, Duration fullStoreWait,
+      StoreStalls stalls) {
     this.volume = volume;
+    this.stalls = stalls;
     this.limit = limit;
     this.fullStoreWait = fullStoreWait.toNanos();
     this.blockSize = blockSize;
@@ -119,12 +122,14 @@ final class DirtyBlocks {
       long deadline = System.nanoTime() + fullStoreWait;
       return writeBacks.thenCompose(v -> {
         synchronized (volume) {
-          return waitForStore(deadline);
+          return waitForStore(deadline, true);
         }
       });
     }
     probeIfDue();
-    return bytes <= 2 * limit ? Futures.done() : waitForStore(System.nanoTime() + fullStoreWait);
+    return bytes <= 2 * limit
+        ? Futures.done()
+        : waitForStore(System.nanoTime() + fullStoreWait, true);
   }
 
   /** After failed puts: writes one block back if the pause is over, and starts the next pause. */
@@ -138,15 +143,19 @@ final class DirtyBlocks {
 
   /**
    * Completes when the store takes blocks again or memory is back under twice the limit; fails
-   * with the store's error at {@code deadline}.
+   * with the store's error at {@code deadline}. {@code first}: the write has not waited yet.
    */
-  private CompletableFuture<Void> waitForStore(long deadline) {
+  private CompletableFuture<Void> waitForStore(long deadline, boolean first) {
     TorusException failure = error;
     if (failedPuts == 0 || failure == null || bytes <= 2 * limit) {
       return Futures.done();
     }
+    if (first) {
+      stalls.stalledWrites.incrementAndGet();
+    }
     long now = System.nanoTime();
     if (now - deadline >= 0) {
+      stalls.failedStalledWrites.incrementAndGet();
       return CompletableFuture.failedFuture(new TorusException(failure.code(), "volume '"
           + volume.info.name() + "' cannot write back data: " + failure.getMessage(), failure));
     }
@@ -155,7 +164,7 @@ final class DirtyBlocks {
     return CompletableFuture.runAsync(() -> { }, later).thenCompose(v -> {
       synchronized (volume) {
         probeIfDue();
-        return waitForStore(deadline);
+        return waitForStore(deadline, false);
       }
     });
   }
@@ -242,6 +251,7 @@ final class DirtyBlocks {
    */
   private void failed(PendingBlock p, TorusException failure, long started) {
     error = failure;
+    stalls.failedWriteBacks.incrementAndGet();
     long now = System.nanoTime();
     if (started - pausedAt >= 0) { // not one of a batch that an earlier failure paused already
       pause = Math.min(Math.max(2 * pause, FIRST_PAUSE), LONGEST_PAUSE);

@@ -82,7 +82,8 @@ final class VolumeHandle implements BlockVolume {
 
   VolumeHandle(VolumeInfo info, long size, TreeRoot committed, long committedRevision,
       boolean followsCommits, BlockMap map, BlockStore store, VolumeMetadata metadata,
-      @Nullable VolumeWriter writer, VolumeConfig config, ScheduledExecutorService scheduler) {
+      @Nullable VolumeWriter writer, VolumeConfig config, ScheduledExecutorService scheduler,
+      StoreStalls stalls) {
     this.executor = scheduler;
     this.info = info;
     this.blockSize = store.blockSize();
@@ -91,7 +92,7 @@ final class VolumeHandle implements BlockVolume {
     this.metadata = metadata;
     this.writer = writer;
     this.dirty = new DirtyBlocks(this, blockSize, config.dirtyLimit().bytes(),
-        config.fullStoreWait());
+        config.fullStoreWait(), stalls);
     this.zeros = new byte[blockSize];
     this.size = size;
     this.committed = committed;

@@ -10,9 +10,13 @@ import dev.torus.metadata.VolumeInfo;
 import dev.torus.metadata.VolumeRoot;
 import dev.torus.metadata.Versioned;
 import dev.torus.storage.BlockStore;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
@@ -26,7 +30,7 @@ import org.jspecify.annotations.Nullable;
  * <p>The service does not own the metadata service, the store or the scheduler; the caller closes
  * them after every volume it opened.
  */
-public final class VolumeService {
+public final class VolumeService implements MeterBinder {
   private final MetadataService metadata;
   private final BlockStore store;
   private final VolumeConfig config;
@@ -34,6 +38,7 @@ public final class VolumeService {
   private final LongSupplier nanoClock;
   private final BlockMap map;
   private final VolumeCatalog catalog;
+  private final StoreStalls stalls = new StoreStalls();
 
   private VolumeService(MetadataService metadata, BlockStore store, VolumeConfig config,
       ScheduledExecutorService scheduler, LongSupplier nanoClock) {
@@ -120,7 +125,7 @@ public final class VolumeService {
   private VolumeHandle open(VolumeInfo info, Versioned<VolumeRoot> root,
       @Nullable VolumeWriter writer, boolean followsCommits) {
     return new VolumeHandle(info, root.value().size(), TreeRoot.of(root.value()), root.revision(),
-        followsCommits, map, store, metadata.volumes(), writer, config, scheduler);
+        followsCommits, map, store, metadata.volumes(), writer, config, scheduler, stalls);
   }
 
   /**
@@ -132,5 +137,21 @@ public final class VolumeService {
   public CompletableFuture<Void> walk(VolumeRoot root, Predicate<BlockRef> visitPage,
       Consumer<BlockRef> visitData) {
     return map.walk(TreeRoot.of(root), p -> visitPage.test(p.ref()), d -> visitData.accept(d.ref()));
+  }
+
+  /**
+   * Registers counters over every volume this service opened: {@code
+   * torus_volume_failed_write_backs} (puts of written data the store refused or failed), {@code
+   * torus_volume_stalled_writes} (writes that waited for a store that refused data, with the
+   * writer's memory full) and {@code torus_volume_failed_stalled_writes} (those that gave up).
+   */
+  @Override
+  public void bindTo(MeterRegistry registry) {
+    FunctionCounter.builder("torus_volume_failed_write_backs", stalls.failedWriteBacks,
+        AtomicLong::get).register(registry);
+    FunctionCounter.builder("torus_volume_stalled_writes", stalls.stalledWrites, AtomicLong::get)
+        .register(registry);
+    FunctionCounter.builder("torus_volume_failed_stalled_writes", stalls.failedStalledWrites,
+        AtomicLong::get).register(registry);
   }
 }

@@ -17,6 +17,7 @@ import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.storage.BlockStores;
 import dev.torus.storage.Blocks;
 import dev.torus.storage.ForwardingBlockStore;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.time.Clock;
@@ -105,6 +106,10 @@ final class FullStoreCommitTest {
       same += Arrays.equals(actual, i * BS, (i + 1) * BS, expected, i * BS, (i + 1) * BS) ? 1 : 0;
     }
     return same;
+  }
+
+  static double count(SimpleMeterRegistry meters, String name) {
+    return meters.get(name).functionCounter().count();
   }
 
   void collectWithoutGrace() {
@@ -210,23 +215,31 @@ final class FullStoreCommitTest {
   void aWriteFarOverTheLimitWaitsForRoomInsteadOfFailing() throws Exception {
     open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS))
         .withFullStoreWait(Duration.ofSeconds(30)));
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    f.volumes.bindTo(meters);
     byte[] data = random(BLOCKS * BS, 9);
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       store.dataRoom.set(0);
       CompletableFuture<Void> write = v.write(0, Unpooled.wrappedBuffer(data));
       TorusAssertions.eventually(() -> store.dataRoom.get() < -BLOCKS, Duration.ofSeconds(10));
       assertThat(write).as("waits while the store refuses, probing it").isNotDone();
+      assertThat(count(meters, "torus_volume_stalled_writes")).isEqualTo(1);
+      assertThat(count(meters, "torus_volume_failed_write_backs")).as("each refused put")
+          .isGreaterThan(BLOCKS).isLessThanOrEqualTo(-store.dataRoom.get());
       store.dataRoom.set(Integer.MAX_VALUE); // the collector freed space
       write.get(10, TimeUnit.SECONDS);
       join(v.flush());
     }
     assertThat(committed()).isEqualTo(data);
+    assertThat(count(meters, "torus_volume_failed_stalled_writes")).isZero();
   }
 
   @Test
   void aWriteFarOverTheLimitFailsWhenTheStoreStaysFull() {
     open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS))
         .withFullStoreWait(Duration.ofMillis(300)));
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    f.volumes.bindTo(meters);
     byte[] data = random(BLOCKS * BS, 10);
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       store.dataRoom.set(0);
@@ -234,6 +247,8 @@ final class FullStoreCommitTest {
           .isInstanceOfSatisfying(TorusException.class,
               e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE))
           .hasMessageContaining("cannot write back data");
+      assertThat(count(meters, "torus_volume_stalled_writes")).isEqualTo(1);
+      assertThat(count(meters, "torus_volume_failed_stalled_writes")).isEqualTo(1);
       assertThat(read(v)).as("what it holds in memory stays readable").isEqualTo(data);
       store.dataRoom.set(Integer.MAX_VALUE);
       join(v.flush());

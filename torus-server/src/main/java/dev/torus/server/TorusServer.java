@@ -132,6 +132,7 @@ public final class TorusServer implements AutoCloseable {
       stack.push(distributor);
       VolumeService volumes = VolumeService.create(metadata, distributor, config.volumes(),
           scheduler, System::nanoTime);
+      volumes.bindTo(meters);
       GarbageCollector gc = GarbageCollector.create(metadata, volumes, store, config.gc(), System::nanoTime);
       gc.bindTo(meters);
       gc.start(scheduler);

@@ -59,7 +59,10 @@ final class StatusHttpTest {
       assertThat(metrics.body()).contains("torus_storage_capacity_blocks 2048.0")
           .contains("torus_gc_cycles_total{outcome=\"completed\"}")
           .contains("torus_gc_deleted_blocks_total").contains("torus_gc_short_of_space 0.0")
-          .contains("torus_distributor_read_failures_total");
+          .contains("torus_distributor_read_failures_total")
+          .contains("torus_volume_stalled_writes_total 0.0")
+          .contains("torus_volume_failed_stalled_writes_total 0.0")
+          .contains("torus_volume_failed_write_backs_total 0.0");
 
       server.metadata().close(); // the heartbeat can no longer register the node
       TorusAssertions.eventually(() -> get(at, "/health").statusCode() == 503,
