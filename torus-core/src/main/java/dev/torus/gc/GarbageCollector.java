@@ -52,8 +52,8 @@ import org.slf4j.LoggerFactory;
  * grace period apart, so a reader that opened an older root just before a commit can finish.
  *
  * <p>Pace: a cycle every {@link GcConfig#interval()}; while the local store is short of space
- * ({@link GcConfig.Pressure}), every pressure interval with the pressure grace, so that garbage
- * from overwrites is reclaimed within seconds instead of minutes.
+ * ({@link GcConfig.Pressure}), every pressure interval with the pressure grace where those are
+ * shorter, so that garbage from overwrites is reclaimed within seconds instead of minutes.
  */
 public final class GarbageCollector implements AutoCloseable, MeterBinder {
   private static final Logger log = LoggerFactory.getLogger(GarbageCollector.class);
@@ -108,7 +108,9 @@ public final class GarbageCollector implements AutoCloseable, MeterBinder {
    * when none was started.
    */
   CompletableFuture<@Nullable GcResult> tick() {
-    Duration every = pressed() ? config.pressure().interval() : config.interval();
+    Duration every = pressed() && config.pressure().interval().compareTo(config.interval()) < 0
+        ? config.pressure().interval()
+        : config.interval();
     if (running.get() || nanoClock.getAsLong() - lastStart < every.toNanos()) {
       return CompletableFuture.completedFuture(null);
     }

@@ -45,7 +45,7 @@ public record GcConfig(Duration interval, Duration grace, int batch, Pressure pr
    * pace of the writes (a 4 KiB write into a 32 KiB block supersedes 32 KiB), and at the normal
    * pace a busy volume's garbage could fill the store before its first cycle; from {@code
    * usedFraction} of the capacity on, cycles run every {@code interval} and wait {@code grace}
-   * (or the normal grace, if shorter).
+   * (or at the normal interval and grace, where those are shorter).
    *
    * @param usedFraction the share of the store's capacity in use, above 0 and at most 1, from
    *     which the store counts as short of space, until its use falls ten points below it

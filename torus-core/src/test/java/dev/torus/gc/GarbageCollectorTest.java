@@ -251,6 +251,24 @@ final class GarbageCollectorTest {
   }
 
   @Test
+  void pressureNeverSlowsACollectorThatIsQuickerAnyway() {
+    BlockStore full = new ForwardingBlockStore(f.store) {
+      @Override
+      public StoreStats stats() {
+        return new StoreStats(BS, 100, 95);
+      }
+    };
+    GarbageCollector gc = GarbageCollector.create(f.metadata, f.volumes, full,
+        new GcConfig(Duration.ofSeconds(1), Duration.ZERO, 8,
+            new GcConfig.Pressure(0.8, Duration.ofSeconds(5), Duration.ofSeconds(5))),
+        clock::get);
+    for (int second = 1; second <= 3; second++) {
+      clock.addAndGet(Duration.ofSeconds(1).toNanos());
+      assertThat(join(gc.tick())).as("%d s: a cycle every second", second).isNotNull();
+    }
+  }
+
+  @Test
   void countsItsCyclesAndDeletionsInMetrics() {
     join(f.volumes.catalog().create("v", 4 * BS));
     write("v", 1);
