@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.torus.DataSize;
 import dev.torus.ErrorCode;
+import dev.torus.TorusAssertions;
 import dev.torus.TorusException;
 import dev.torus.gc.GarbageCollector;
 import dev.torus.gc.GcConfig;
@@ -12,6 +13,7 @@ import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.storage.BlockStores;
 import dev.torus.storage.Blocks;
 import dev.torus.storage.FileStoreConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.Unpooled;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -78,6 +80,40 @@ final class FullStoreRecoveryTest {
     try (BlockVolume reader = join(f.volumes.openReadOnly("v"))) {
       assertThat(Blocks.drain(join(reader.read(0, BLOCKS * BS)))).isEqualTo(data);
     }
+  }
+
+  @Test
+  void aWriteStalledOnTheFullStoreGoesOnOnceCollectionFreesRoom() throws Exception {
+    // Background commits and collection at a quick pace, as under pressure on a node; a dirty
+    // limit of 8 blocks makes the rewrite go to the store before the next commit.
+    f = VolumeFixture.build(BS, VolumeConfig.DEFAULT.withCommitInterval(Duration.ofMillis(200))
+            .withDirtyLimit(DataSize.ofBytes(8L * BS)).withFullStoreWait(Duration.ofSeconds(60)),
+        s -> KvMetadata.inMemory(Clock.systemUTC(), s),
+        BlockStores.openFile(FileStoreConfig.of(dir, BS, DataSize.ofBytes(96L * BS)), io));
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    f.volumes.bindTo(meters);
+    join(f.volumes.catalog().create("v", (long) BLOCKS * BS));
+    byte[] second = Blocks.random(BLOCKS * BS, 2);
+    try (GarbageCollector gc = GarbageCollector.create(f.metadata, f.volumes, f.store,
+            new GcConfig(Duration.ofMillis(100), Duration.ZERO, 64), System::nanoTime);
+        BlockVolume v = join(f.volumes.openWritable("v"))) {
+      join(v.write(0, Unpooled.wrappedBuffer(Blocks.random(BLOCKS * BS, 1))));
+      join(v.flush());
+      gc.start(f.scheduler);
+      // The store has room for about half of the rewrite until the first version is collected,
+      // which takes a commit of what was stored, then a collection.
+      join(v.write(0, Unpooled.wrappedBuffer(second)), Duration.ofSeconds(60));
+      assertThat(meters.get("torus_volume_failed_write_backs").functionCounter().count())
+          .as("the store refused write-backs").isPositive();
+      assertThat(meters.get("torus_volume_stalled_writes").functionCounter().count()).isOne();
+      // A flush stores everything or fails at once; room comes with the next collections.
+      TorusAssertions.eventually(() -> flushed(v), Duration.ofSeconds(60));
+      assertThat(Blocks.drain(join(v.read(0, BLOCKS * BS)))).isEqualTo(second);
+    }
+    try (BlockVolume reader = join(f.volumes.openReadOnly("v"))) {
+      assertThat(Blocks.drain(join(reader.read(0, BLOCKS * BS)))).isEqualTo(second);
+    }
+    assertThat(meters.get("torus_volume_failed_stalled_writes").functionCounter().count()).isZero();
   }
 
   /** Flushes; false if the store had no room for all of it. */
