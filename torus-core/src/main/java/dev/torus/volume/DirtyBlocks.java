@@ -153,6 +153,11 @@ final class DirtyBlocks {
     if (first) {
       stalls.stalledWrites.incrementAndGet();
     }
+    try { // closed or fenced meanwhile: nothing will take its blocks any more
+      volume.checkWritable();
+    } catch (TorusException e) {
+      return CompletableFuture.failedFuture(e);
+    }
     long now = System.nanoTime();
     if (now - deadline >= 0) {
       stalls.failedStalledWrites.incrementAndGet();

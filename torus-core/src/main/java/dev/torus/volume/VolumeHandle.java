@@ -601,7 +601,8 @@ final class VolumeHandle implements BlockVolume {
     }
   }
 
-  private synchronized void checkWritable() {
+  /** Throws unless writes are allowed: open, writable, not fenced, lock valid. */
+  synchronized void checkWritable() {
     checkOpen();
     if (writer == null) {
       throw TorusExceptions.readOnly("volume '" + info.name() + "'");

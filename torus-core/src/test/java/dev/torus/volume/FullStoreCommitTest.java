@@ -235,6 +235,24 @@ final class FullStoreCommitTest {
   }
 
   @Test
+  void aStalledWriteStopsWaitingWhenTheWriterIsFenced() throws Exception {
+    open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS))
+        .withFullStoreWait(Duration.ofSeconds(60)).withLeaseTtl(Duration.ofSeconds(2)));
+    BlockVolume v = join(f.volumes.openWritable("v"));
+    store.dataRoom.set(0);
+    CompletableFuture<Void> write = v.write(0, Unpooled.wrappedBuffer(random(BLOCKS * BS, 11)));
+    TorusAssertions.eventually(() -> store.dataRoom.get() < -BLOCKS, Duration.ofSeconds(10));
+    assertThat(write).isNotDone();
+    f.metadata.close(); // the write lock's lease can no longer be renewed
+    assertThatThrownBy(() -> write.get(30, TimeUnit.SECONDS))
+        .as("fails within the lease's TTL, not after fullStoreWait")
+        .hasCauseInstanceOf(TorusException.class)
+        .satisfies(e -> assertThat(((TorusException) e.getCause()).code())
+            .isEqualTo(ErrorCode.LOCKED));
+    v.close();
+  }
+
+  @Test
   void aWriteFarOverTheLimitFailsWhenTheStoreStaysFull() {
     open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS))
         .withFullStoreWait(Duration.ofMillis(300)));
