@@ -16,9 +16,9 @@ import java.util.Objects;
  * @param leaseTtl how long the write lock outlives a writer that stopped renewing it; at least
  *     {@link LeaseKeeper#MIN_TTL}
  * @param owner who opens volumes, recorded in the lock (e.g. {@code torusblk@host:1234})
- * @param fullStoreWait how long a write that finds twice the dirty limit in memory waits for a
- *     store that refuses blocks (a full one, until garbage collection frees room) before it fails
- *     with the store's error
+ * @param fullStoreWait how long a flush, or a write that finds twice the dirty limit in memory,
+ *     waits for a store that refuses blocks (a full one, until garbage collection frees room)
+ *     before it fails with the store's error; {@link Duration#ZERO} fails at once
  */
 public record VolumeConfig(DataSize dirtyLimit, DataSize mapCache, Duration commitInterval,
     Duration leaseTtl, String owner, Duration fullStoreWait) {

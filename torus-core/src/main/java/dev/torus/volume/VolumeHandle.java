@@ -54,6 +54,7 @@ final class VolumeHandle implements BlockVolume {
   /** How long a close waits for room in the store without any commit landing blocks. */
   private static final Duration SPACE_PATIENCE = Duration.ofSeconds(20);
   private static final Duration SPACE_RETRY = Duration.ofSeconds(1);
+  private static final Duration FLUSH_RETRY_FIRST = Duration.ofMillis(100);
   private static final Logger log = LoggerFactory.getLogger(VolumeHandle.class);
 
   final VolumeInfo info;
@@ -66,6 +67,7 @@ final class VolumeHandle implements BlockVolume {
   private final Committer committer;
   private final @Nullable ScheduledFuture<?> background;
   final Executor executor;
+  private final Duration fullStoreWait;
   /** A reader of a volume (not a snapshot): moves to a newer root when its blocks are gone. */
   private final boolean followsCommits;
 
@@ -93,6 +95,7 @@ final class VolumeHandle implements BlockVolume {
     this.writer = writer;
     this.dirty = new DirtyBlocks(this, blockSize, config.dirtyLimit().bytes(),
         config.fullStoreWait(), stalls);
+    this.fullStoreWait = config.fullStoreWait();
     this.zeros = new byte[blockSize];
     this.size = size;
     this.committed = committed;
@@ -450,7 +453,46 @@ final class VolumeHandle implements BlockVolume {
         return CompletableFuture.failedFuture(fenced);
       }
     }
-    return committer.commit();
+    return commitWaitingForRoom(System.nanoTime() + fullStoreWait.toNanos(), FLUSH_RETRY_FIRST);
+  }
+
+  /**
+   * Commits; while the store is out of room, tries again until {@code deadline}, every {@code
+   * retry} doubled up to {@link #SPACE_RETRY}. A full store is mostly a passing state: each try
+   * lands what fits (see {@link Committer}), and collection frees what earlier commits superseded
+   * within seconds. A flush that failed instead would make a file system on the volume give up.
+   */
+  private CompletableFuture<Void> commitWaitingForRoom(long deadline, Duration retry) {
+    synchronized (this) {
+      if (closed) { // its close committed what it could, or said what was lost
+        return CompletableFuture.failedFuture(TorusExceptions.closed("volume '" + info.name()
+            + "' (closed while its flush waited for room in the store)"));
+      }
+    }
+    return committer.commit().handle((v, e) -> {
+      if (e == null) {
+        return Futures.done();
+      }
+      TorusException failure = TorusExceptions.unwrap(e);
+      long left = deadline - System.nanoTime();
+      if (failure.code() != ErrorCode.OUT_OF_SPACE || isFenced()) {
+        return CompletableFuture.<Void>failedFuture(failure);
+      }
+      if (left <= 0) {
+        boolean retried = retry.compareTo(FLUSH_RETRY_FIRST) > 0;
+        return CompletableFuture.<Void>failedFuture(!retried ? failure
+            : new TorusException(failure.code(), "volume '" + info.name() + "': no room in the"
+                + " store within " + fullStoreWait.toMillis() + " ms: " + failure.getMessage(),
+                failure));
+      }
+      Executor later = CompletableFuture.delayedExecutor(
+          Math.min(retry.toNanos(), left), TimeUnit.NANOSECONDS, executor);
+      Duration next = retry.multipliedBy(2).compareTo(SPACE_RETRY) < 0
+          ? retry.multipliedBy(2)
+          : SPACE_RETRY;
+      return CompletableFuture.runAsync(() -> { }, later)
+          .thenCompose(x -> commitWaitingForRoom(deadline, next));
+    }).thenCompose(f -> f);
   }
 
   @Override

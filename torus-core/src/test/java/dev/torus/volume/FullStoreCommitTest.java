@@ -71,6 +71,9 @@ final class FullStoreCommitTest {
     }
   }
 
+  /** A flush that cannot store everything fails at once instead of waiting for room. */
+  static final VolumeConfig FLUSH_FAILS_AT_ONCE = VolumeConfig.DEFAULT.withFullStoreWait(Duration.ZERO);
+
   final ShrinkingStore store = new ShrinkingStore();
   VolumeFixture f;
 
@@ -121,7 +124,7 @@ final class FullStoreCommitTest {
 
   @Test
   void commitsTheBlocksThatWereStoredAndTheRestOnceThereIsRoom() {
-    open(VolumeConfig.DEFAULT);
+    open(FLUSH_FAILS_AT_ONCE);
     byte[] data = random(BLOCKS * BS, 1);
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       join(v.write(0, Unpooled.wrappedBuffer(data)));
@@ -146,7 +149,7 @@ final class FullStoreCommitTest {
   @Test
   void aRefusedBlockIsStoredUnderANewRefSoTheCollectorCannotTakeIt() {
     // A small dirty limit makes later writes write blocks back before the next commit.
-    open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS)));
+    open(FLUSH_FAILS_AT_ONCE.withDirtyLimit(DataSize.ofBytes(4 * BS)));
     byte[] data = random(BLOCKS * BS, 2);
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       store.dataRoom.set(10);
@@ -290,8 +293,44 @@ final class FullStoreCommitTest {
   }
 
   @Test
+  void aFlushWaitsForRoomAndLandsEverything() throws Exception {
+    open(VolumeConfig.DEFAULT.withFullStoreWait(Duration.ofSeconds(30)));
+    byte[] data = random(BLOCKS * BS, 12);
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      join(v.write(0, Unpooled.wrappedBuffer(data)));
+      store.dataRoom.set(10);
+      CompletableFuture<Void> flush = v.flush();
+      TorusAssertions.eventually(() -> store.dataRoom.get() < 0, Duration.ofSeconds(10));
+      assertThat(flush).as("waits, with 10 of 16 blocks committed").isNotDone();
+      assertThat(sameBlocks(committed(), data)).isEqualTo(10);
+      collectWithoutGrace();
+      store.dataRoom.set(Integer.MAX_VALUE);
+      flush.get(10, TimeUnit.SECONDS);
+    }
+    assertThat(committed()).isEqualTo(data);
+  }
+
+  @Test
+  void aFlushThatFindsNoRoomInTimeFailsAndSaysWhatItCommitted() {
+    open(VolumeConfig.DEFAULT.withFullStoreWait(Duration.ofMillis(300)));
+    byte[] data = random(BLOCKS * BS, 13);
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      join(v.write(0, Unpooled.wrappedBuffer(data)));
+      store.dataRoom.set(10);
+      assertThatThrownBy(() -> join(v.flush()))
+          .isInstanceOfSatisfying(TorusException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE))
+          .hasMessageContaining("no room in the store within 300 ms");
+      assertThat(sameBlocks(committed(), data)).as("what fitted is committed").isEqualTo(10);
+      store.dataRoom.set(Integer.MAX_VALUE);
+      join(v.flush());
+    }
+    assertThat(committed()).isEqualTo(data);
+  }
+
+  @Test
   void aCommitThatStoredNothingLeavesTheRootAlone() {
-    open(VolumeConfig.DEFAULT);
+    open(FLUSH_FAILS_AT_ONCE);
     byte[] data = random(BLOCKS * BS, 4);
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       join(v.write(0, Unpooled.wrappedBuffer(data)));
