@@ -3,7 +3,7 @@
 # little room beyond the volume, to see garbage collection keep up (or not) and the store recover.
 #
 #   bench/full-store.sh [--volume 1GiB] [--store 1536MiB] [--rate IOPS,...] [--runtime 30]
-#                       [--pause 25]
+#                       [--pause 25] [--flush-every N]
 #
 #   --volume   the volume's size (default 1GiB); fio works on all of it
 #   --store    the node's --size (default 1536MiB)
@@ -11,12 +11,16 @@
 #              (default 0,500)
 #   --runtime  seconds per phase (default 30)
 #   --pause    seconds between phases, for collection to catch up (default 25)
+#   --flush-every N  instead of fio, one writer at queue depth 1 (python3-libnbd) that sends a
+#              flush (NBD FLUSH) after every N writes, as a file system's commits do, and counts
+#              the flushes that failed; --rate then only sets the number of phases
 #
 # Runs bin/torusctl and bin/torusd from this checkout (build first: mvn -B -DskipTests package)
 # with the embedded metadata in a temporary directory, and fio's nbd engine against the node's own
 # NBD listener. After each phase it prints the writes acknowledged and failed, the node's CPU
 # time, and the store's usage (from the node's /health) right after the phase and after the
-# pause. Needs fio, jq and python3 (Debian packages of those names).
+# pause. Needs fio, jq and python3 (Debian packages of those names), and python3-libnbd for
+# --flush-every.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 volume=1GiB
@@ -24,6 +28,7 @@ store=1536MiB
 rates=0,500
 runtime=30
 pause=25
+flush_every=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --volume) volume="$2"; shift 2 ;;
@@ -31,7 +36,8 @@ while [[ $# -gt 0 ]]; do
     --rate) rates="$2"; shift 2 ;;
     --runtime) runtime="$2"; shift 2 ;;
     --pause) pause="$2"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --flush-every) flush_every="$2"; shift 2 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -86,6 +92,38 @@ for rate in "${phases[@]}"; do
   # Failed writes are counted, not fatal: the point is whether the volume carries on. fio's
   # continue_on_error alone still stops at ENOSPC; ignore_error lists read, then write errors.
   cpu0=$(cpu)
+  if [[ "$flush_every" != 0 ]]; then
+    # fio's nbd engine does not count failed flushes, so this writer does it itself.
+    result=$(/usr/bin/python3 - "$uri" "$runtime" "$flush_every" <<'PY'
+import nbd, os, random, sys, time
+h = nbd.NBD()
+h.connect_uri(sys.argv[1])
+blocks, end, every = h.get_size() // 4096, time.time() + int(sys.argv[2]), int(sys.argv[3])
+writes = failed_writes = flushes = failed_flushes = 0
+while time.time() < end:
+    try:
+        h.pwrite(os.urandom(4096), random.randrange(blocks) * 4096)
+        writes += 1
+    except nbd.Error:
+        failed_writes += 1
+    if (writes + failed_writes) % every == 0:
+        try:
+            h.flush()
+            flushes += 1
+        except nbd.Error:
+            failed_flushes += 1
+h.shutdown()
+print(f"{writes} writes and {flushes} flushes acknowledged, {failed_writes} writes and"
+      f" {failed_flushes} flushes failed")
+PY
+)
+    cpu1=$(cpu)
+    after=$(usage)
+    sleep "$pause"
+    echo "flush every $flush_every writes, ${runtime}s: $result, node CPU" \
+      "$(( (cpu1 - cpu0) / $(getconf CLK_TCK) )) s; usage $after, $(usage) ${pause}s later"
+    continue
+  fi
   fio --name=rw --ioengine=nbd --uri="$uri" --rw=randwrite --bs=4k --iodepth=16 \
     "${limit[@]}" --time_based --runtime="$runtime" --continue_on_error=write \
     --ignore_error=EIO,ENOSPC:EIO \
