@@ -26,6 +26,8 @@ import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.assertj.core.api.AbstractThrowableAssert;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -111,6 +113,20 @@ final class FullStoreCommitTest {
     return same;
   }
 
+  /** Opens with a dirty limit of 4 blocks, so writes far over it stall; returns its metrics. */
+  SimpleMeterRegistry openWithSmallDirtyLimit(Duration fullStoreWait) {
+    open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS))
+        .withFullStoreWait(fullStoreWait));
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    f.volumes.bindTo(meters);
+    return meters;
+  }
+
+  static AbstractThrowableAssert<?, ? extends Throwable> assertOutOfSpace(ThrowingCallable call) {
+    return assertThatThrownBy(call).isInstanceOfSatisfying(TorusException.class,
+        e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE));
+  }
+
   static double count(SimpleMeterRegistry meters, String name) {
     return meters.get(name).functionCounter().count();
   }
@@ -129,9 +145,7 @@ final class FullStoreCommitTest {
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       join(v.write(0, Unpooled.wrappedBuffer(data)));
       store.dataRoom.set(10);
-      assertThatThrownBy(() -> join(v.flush()))
-          .isInstanceOfSatisfying(TorusException.class,
-              e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE))
+      assertOutOfSpace(() -> join(v.flush()))
           .hasMessageContaining("committed 10 changed blocks")
           .hasMessageContaining("no room for 6 more");
       assertThat(read(v)).as("the writer still reads everything it wrote").isEqualTo(data);
@@ -179,10 +193,8 @@ final class FullStoreCommitTest {
       store.dataRoom.set(0);
       byte[] refused = random(BLOCKS * BS, 6);
       for (int i = 0; i < 2; i++) {
-        assertThatThrownBy(() -> join(v.write(0, Unpooled.wrappedBuffer(refused))))
-            .as("far over the dirty limit, its write-backs failed")
-            .isInstanceOfSatisfying(TorusException.class,
-                e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE));
+        // Far over the dirty limit, and its write-backs fail.
+        assertOutOfSpace(() -> join(v.write(0, Unpooled.wrappedBuffer(refused))));
       }
       store.dataRoom.set(Integer.MAX_VALUE);
       join(v.flush());
@@ -216,10 +228,7 @@ final class FullStoreCommitTest {
 
   @Test
   void aWriteFarOverTheLimitWaitsForRoomInsteadOfFailing() throws Exception {
-    open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS))
-        .withFullStoreWait(Duration.ofSeconds(30)));
-    SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    f.volumes.bindTo(meters);
+    SimpleMeterRegistry meters = openWithSmallDirtyLimit(Duration.ofSeconds(30));
     byte[] data = random(BLOCKS * BS, 9);
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       store.dataRoom.set(0);
@@ -257,16 +266,11 @@ final class FullStoreCommitTest {
 
   @Test
   void aWriteFarOverTheLimitFailsWhenTheStoreStaysFull() {
-    open(VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS))
-        .withFullStoreWait(Duration.ofMillis(300)));
-    SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    f.volumes.bindTo(meters);
+    SimpleMeterRegistry meters = openWithSmallDirtyLimit(Duration.ofMillis(300));
     byte[] data = random(BLOCKS * BS, 10);
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       store.dataRoom.set(0);
-      assertThatThrownBy(() -> join(v.write(0, Unpooled.wrappedBuffer(data))))
-          .isInstanceOfSatisfying(TorusException.class,
-              e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE))
+      assertOutOfSpace(() -> join(v.write(0, Unpooled.wrappedBuffer(data))))
           .hasMessageContaining("cannot write back data");
       assertThat(count(meters, "torus_volume_stalled_writes")).isEqualTo(1);
       assertThat(count(meters, "torus_volume_failed_stalled_writes")).isEqualTo(1);
@@ -317,9 +321,7 @@ final class FullStoreCommitTest {
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       join(v.write(0, Unpooled.wrappedBuffer(data)));
       store.dataRoom.set(10);
-      assertThatThrownBy(() -> join(v.flush()))
-          .isInstanceOfSatisfying(TorusException.class,
-              e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE))
+      assertOutOfSpace(() -> join(v.flush()))
           .hasMessageContaining("no room in the store within 300 ms");
       assertThat(sameBlocks(committed(), data)).as("what fitted is committed").isEqualTo(10);
       store.dataRoom.set(Integer.MAX_VALUE);
@@ -335,8 +337,7 @@ final class FullStoreCommitTest {
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
       join(v.write(0, Unpooled.wrappedBuffer(data)));
       store.dataRoom.set(0);
-      assertThatThrownBy(() -> join(v.flush())).isInstanceOfSatisfying(TorusException.class,
-          e -> assertThat(e.code()).isEqualTo(ErrorCode.OUT_OF_SPACE));
+      assertOutOfSpace(() -> join(v.flush()));
       assertThat(committed()).isEqualTo(new byte[BLOCKS * BS]);
       store.dataRoom.set(Integer.MAX_VALUE);
       join(v.flush());
