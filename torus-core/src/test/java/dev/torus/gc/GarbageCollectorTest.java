@@ -30,6 +30,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -224,16 +225,20 @@ final class GarbageCollectorTest {
     assertThat(read("v")).isEqualTo(random(4 * BS, 2));
   }
 
+  /** The fixture's store, reporting 100 blocks of capacity with {@code used} of them in use. */
+  BlockStore percentUsed(LongSupplier used) {
+    return new ForwardingBlockStore(f.store) {
+      @Override
+      public StoreStats stats() {
+        return new StoreStats(BS, 100, used.getAsLong());
+      }
+    };
+  }
+
   @Test
   void staysQuickUntilUseFallsTenPointsBelowThePressureLevel() {
     AtomicLong used = new AtomicLong(80);
-    BlockStore reporting = new ForwardingBlockStore(f.store) {
-      @Override
-      public StoreStats stats() {
-        return new StoreStats(BS, 100, used.get());
-      }
-    };
-    GarbageCollector gc = GarbageCollector.create(f.metadata, f.volumes, reporting,
+    GarbageCollector gc = GarbageCollector.create(f.metadata, f.volumes, percentUsed(used::get),
         new GcConfig(Duration.ofMinutes(1), Duration.ofMinutes(2), 8,
             new GcConfig.Pressure(0.8, Duration.ofSeconds(5), Duration.ofSeconds(5))),
         clock::get);
@@ -252,13 +257,7 @@ final class GarbageCollectorTest {
 
   @Test
   void pressureNeverSlowsACollectorThatIsQuickerAnyway() {
-    BlockStore full = new ForwardingBlockStore(f.store) {
-      @Override
-      public StoreStats stats() {
-        return new StoreStats(BS, 100, 95);
-      }
-    };
-    GarbageCollector gc = GarbageCollector.create(f.metadata, f.volumes, full,
+    GarbageCollector gc = GarbageCollector.create(f.metadata, f.volumes, percentUsed(() -> 95),
         new GcConfig(Duration.ofSeconds(1), Duration.ZERO, 8,
             new GcConfig.Pressure(0.8, Duration.ofSeconds(5), Duration.ofSeconds(5))),
         clock::get);
