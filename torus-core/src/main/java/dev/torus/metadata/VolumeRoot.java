@@ -16,7 +16,8 @@ import org.jspecify.annotations.Nullable;
  * @param session the write session that committed this root (0 for a never-written volume)
  * @param highWater the last block index that session had allocated when the commit began: its
  *     blocks at or below this index are either in this tree or garbage, those above are still in
- *     flight (garbage collection relies on this)
+ *     flight (garbage collection relies on this), and none of its data blocks in this tree is
+ *     above it (what a writer relies on to tell which blocks a snapshot of the tree may hold)
  */
 public record VolumeRoot(
     long size, int levels, @Nullable BlockRef page, int pageCrc, long session, long highWater) {

@@ -158,7 +158,8 @@ final class BlockMap {
    * Applies {@code changes} (block index to new pointer, {@code null} = hole) to the tree under
    * {@code root}, growing it as tall as the highest changed index needs, allocating page refs from
    * {@code session} with {@code nextIndex}. Nothing is stored: the caller stores {@link
-   * TreeUpdate#pages()} before it publishes the root.
+   * TreeUpdate#pages()} before it publishes the root. The data blocks the changes replace are in
+   * {@link TreeUpdate#replaced()}.
    */
   CompletableFuture<TreeUpdate> apply(
       TreeRoot root, NavigableMap<Long, @Nullable BlockPointer> changes,
@@ -167,6 +168,7 @@ final class BlockMap {
         ? root.levels()
         : Math.max(root.levels(), geometry.levelsForBlocks(changes.lastKey() + 1));
     Map<BlockRef, PageWrite> written = new HashMap<>();
+    List<BlockRef> replaced = new ArrayList<>();
     BlockPointer top = root.page();
     for (int level = root.levels(); level < levels && top != null; level++) {
       MapPage wrapper = MapPage.empty(geometry.blockSize(), level);
@@ -175,17 +177,20 @@ final class BlockMap {
     }
     CompletableFuture<@Nullable BlockPointer> newTop = changes.isEmpty()
         ? CompletableFuture.completedFuture(top)
-        : update(top, levels - 1, 0, changes, session, nextIndex, written);
+        : update(top, levels - 1, 0, changes, session, nextIndex, written, replaced);
     return newTop.thenApply(ptr -> {
       List<PageWrite> reachable = new ArrayList<>();
       keepReachable(ptr, written, reachable);
-      return new TreeUpdate(new TreeRoot(levels, ptr), reachable);
+      synchronized (replaced) {
+        return new TreeUpdate(new TreeRoot(levels, ptr), reachable, replaced);
+      }
     });
   }
 
   private CompletableFuture<@Nullable BlockPointer> update(
       @Nullable BlockPointer page, int level, long base, NavigableMap<Long, @Nullable BlockPointer> changes,
-      INodeRef session, LongSupplier nextIndex, Map<BlockRef, PageWrite> written) {
+      INodeRef session, LongSupplier nextIndex, Map<BlockRef, PageWrite> written,
+      List<BlockRef> replaced) {
     CompletableFuture<MapPage> current = page == null
         ? CompletableFuture.completedFuture(MapPage.empty(geometry.blockSize(), level))
         : pageFor(page, level, written);
@@ -199,9 +204,17 @@ final class BlockMap {
         long childBase = base + s * span;
         NavigableMap<Long, @Nullable BlockPointer> sub = changes.subMap(childBase, true, childBase + span, false);
         if (level == 0) {
-          next.set(s, sub.get(key));
+          BlockPointer before = old.get(s);
+          BlockPointer after = sub.get(key);
+          next.set(s, after);
+          if (before != null && (after == null || !before.ref().equals(after.ref()))) {
+            synchronized (replaced) {
+              replaced.add(before.ref());
+            }
+          }
         } else {
-          children.add(update(old.get(s), level - 1, childBase, sub, session, nextIndex, written)
+          children.add(update(old.get(s), level - 1, childBase, sub, session, nextIndex, written,
+              replaced)
               .thenAccept(child -> {
                 synchronized (next) {
                   next.set(s, child);

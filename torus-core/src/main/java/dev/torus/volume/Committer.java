@@ -10,6 +10,7 @@ import dev.torus.internal.concurrent.Futures;
 import dev.torus.metadata.VolumeRoot;
 import dev.torus.metadata.Versioned;
 import io.netty.buffer.ByteBuf;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,8 +33,9 @@ import org.jspecify.annotations.Nullable;
  * stored, the commit moves the root for those it stored and fails afterwards, and the refused
  * blocks stay pending. Writes that no flush acknowledged carry no promise (after a crash any
  * subset of them may be there), so committing part of them breaks none, and it is the only way
- * out when overwrites filled the store: garbage collection frees the blocks a commit superseded,
- * never those of a commit that cannot land.
+ * out when overwrites filled the store: the blocks a landed commit replaced are freed (by the
+ * writer, {@link SupersededBlocks}, or by garbage collection), never those of a commit that cannot
+ * land.
  */
 final class Committer {
   /** Bounds the blocks a commit has on the wire at once, so a big commit cannot flood peers. */
@@ -99,8 +101,17 @@ final class Committer {
     v.pending = new TreeMap<>();
     v.frozen = frozen;
     v.dirty.clearQueue();
+    // Every data block the new tree gets from this session has its ref before the high-water
+    // mark is read: a snapshot of the tree then holds no block of the session above the mark,
+    // which is how SupersededBlocks tells the blocks a snapshot may hold.
+    ArrayDeque<BlockRef> fresh = new ArrayDeque<>();
+    for (PendingBlock f : frozen.values()) {
+      if (f.ref == null && !f.hole && (f.data != null || f.loading != null)) {
+        fresh.add(v.writer.allocate(BlockType.DATA));
+      }
+    }
     Snapshot snap = new Snapshot(frozen, v.committed, v.committedRevision, v.size, v.resized,
-        v.writer.highWater());
+        v.writer.highWater(), fresh);
     v.resized = false;
     // The rest runs off the caller's thread: a commit must never hold up the I/O that calls it.
     return CompletableFuture.supplyAsync(() -> snap, v.executor)
@@ -120,9 +131,12 @@ final class Committer {
         });
   }
 
-  /** What one commit works from, captured at freeze time. */
+  /**
+   * What one commit works from, captured at freeze time; {@code fresh} holds the refs allocated
+   * then for the frozen blocks that have none yet (guarded by the volume).
+   */
   private record Snapshot(TreeMap<Long, PendingBlock> frozen, TreeRoot base, long baseRevision,
-      long size, boolean resized, long highWater) {}
+      long size, boolean resized, long highWater, ArrayDeque<BlockRef> fresh) {}
 
   /** The map changes of the stored blocks, and the blocks the store refused for lack of space. */
   private record StoredBlocks(TreeMap<Long, @Nullable BlockPointer> changes,
@@ -158,7 +172,7 @@ final class Committer {
             changes.put(f.index, null);
             continue;
           }
-          BlockRef ref = f.ref != null ? f.ref : v.writer.allocate(BlockType.DATA);
+          BlockRef ref = f.ref != null ? f.ref : snap.fresh.pop();
           int crc = Crc32c.of(f.data);
           f.ref = ref;
           f.crc = crc;
@@ -270,6 +284,7 @@ final class Committer {
             if (refused.isEmpty()) {
               v.dirty.storeWorks();
             }
+            v.superseded.add(update.replaced());
           }
           update.pages().forEach(v.map::cache);
         });

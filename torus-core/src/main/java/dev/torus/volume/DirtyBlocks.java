@@ -48,7 +48,7 @@ final class DirtyBlocks {
   private final VolumeHandle volume;
   private final long limit;
   private final long fullStoreWait; // nanos
-  private final StoreStalls stalls;
+  private final VolumeCounters counters;
   private final int blockSize;
   private long bytes;
   /** Bytes of dirty blocks whose write-back put is running. */
@@ -69,9 +69,9 @@ final class DirtyBlocks {
   private CompletableFuture<Void> writeBacks = Futures.done();
 
   DirtyBlocks(VolumeHandle volume, int blockSize, long limit, Duration fullStoreWait,
-      StoreStalls stalls) {
+      VolumeCounters counters) {
     this.volume = volume;
-    this.stalls = stalls;
+    this.counters = counters;
     this.limit = limit;
     this.fullStoreWait = fullStoreWait.toNanos();
     this.blockSize = blockSize;
@@ -151,7 +151,7 @@ final class DirtyBlocks {
       return Futures.done();
     }
     if (first) {
-      stalls.stalledWrites.incrementAndGet();
+      counters.stalledWrites.incrementAndGet();
     }
     try { // closed or fenced meanwhile: nothing will take its blocks any more
       volume.checkWritable();
@@ -160,7 +160,7 @@ final class DirtyBlocks {
     }
     long now = System.nanoTime();
     if (now - deadline >= 0) {
-      stalls.failedStalledWrites.incrementAndGet();
+      counters.failedStalledWrites.incrementAndGet();
       return CompletableFuture.failedFuture(new TorusException(failure.code(), "volume '"
           + volume.info.name() + "' cannot write back data: " + failure.getMessage(), failure));
     }
@@ -256,7 +256,7 @@ final class DirtyBlocks {
    */
   private void failed(PendingBlock p, TorusException failure, long started) {
     error = failure;
-    stalls.failedWriteBacks.incrementAndGet();
+    counters.failedWriteBacks.incrementAndGet();
     long now = System.nanoTime();
     if (started - pausedAt >= 0) { // not one of a batch that an earlier failure paused already
       pause = Math.min(Math.max(2 * pause, FIRST_PAUSE), LONGEST_PAUSE);

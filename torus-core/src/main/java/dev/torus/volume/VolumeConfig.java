@@ -19,16 +19,19 @@ import java.util.Objects;
  * @param fullStoreWait how long a flush, or a write that finds twice the dirty limit in memory,
  *     waits for a store that refuses blocks (a full one, until garbage collection frees room)
  *     before it fails with the store's error; {@link Duration#ZERO} fails at once
+ * @param reclaimDelay how long after a commit its writer deletes the blocks it replaced (those no
+ *     snapshot or clone may hold; the garbage collector frees the rest): lets reads that started
+ *     on the older root finish first
  */
 public record VolumeConfig(DataSize dirtyLimit, DataSize mapCache, Duration commitInterval,
-    Duration leaseTtl, String owner, Duration fullStoreWait) {
+    Duration leaseTtl, String owner, Duration fullStoreWait, Duration reclaimDelay) {
   /**
    * 64 MiB dirty limit, 64 MiB map cache, 5 s background commit, 10 s lease, 10 s wait for a full
-   * store.
+   * store, replaced blocks deleted 1 s after their commit.
    */
   public static final VolumeConfig DEFAULT = new VolumeConfig(DataSize.ofMebibytes(64),
       DataSize.ofMebibytes(64), Duration.ofSeconds(5), Duration.ofSeconds(10), ownerFor("torus"),
-      Duration.ofSeconds(10));
+      Duration.ofSeconds(10), Duration.ofSeconds(1));
 
   public VolumeConfig {
     Objects.requireNonNull(dirtyLimit, "dirtyLimit");
@@ -37,11 +40,15 @@ public record VolumeConfig(DataSize dirtyLimit, DataSize mapCache, Duration comm
     Objects.requireNonNull(leaseTtl, "leaseTtl");
     Objects.requireNonNull(owner, "owner");
     Objects.requireNonNull(fullStoreWait, "fullStoreWait");
+    Objects.requireNonNull(reclaimDelay, "reclaimDelay");
     if (commitInterval.isNegative()) {
       throw new IllegalArgumentException("commitInterval < 0");
     }
     if (fullStoreWait.isNegative()) {
       throw new IllegalArgumentException("fullStoreWait < 0");
+    }
+    if (reclaimDelay.isNegative()) {
+      throw new IllegalArgumentException("reclaimDelay < 0");
     }
     if (leaseTtl.compareTo(LeaseKeeper.MIN_TTL) < 0) {
       throw new IllegalArgumentException("leaseTtl must be at least 2s (etcd's minimum lease TTL),"
@@ -50,23 +57,33 @@ public record VolumeConfig(DataSize dirtyLimit, DataSize mapCache, Duration comm
   }
 
   public VolumeConfig withOwner(String owner) {
-    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait);
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait,
+        reclaimDelay);
   }
 
   public VolumeConfig withCommitInterval(Duration commitInterval) {
-    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait);
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait,
+        reclaimDelay);
   }
 
   public VolumeConfig withLeaseTtl(Duration leaseTtl) {
-    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait);
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait,
+        reclaimDelay);
   }
 
   public VolumeConfig withDirtyLimit(DataSize dirtyLimit) {
-    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait);
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait,
+        reclaimDelay);
   }
 
   public VolumeConfig withFullStoreWait(Duration fullStoreWait) {
-    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait);
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait,
+        reclaimDelay);
+  }
+
+  public VolumeConfig withReclaimDelay(Duration reclaimDelay) {
+    return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait,
+        reclaimDelay);
   }
 
   /** {@code <program>@<host>:<pid>}: names this process in lock records. */

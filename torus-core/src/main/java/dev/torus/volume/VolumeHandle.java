@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  * (copy-on-write), store the new pages, sync the store, then compare-and-swap the root in metadata
  * fenced by the write lock. Flushes that arrive during a commit share the next one. A failed
  * commit puts its blocks back into pending (unless rewritten meanwhile) and is reported to every
- * flush that waited on it; a lost lock fences the volume for good.
+ * flush that waited on it; a lost lock fences the volume for good. Shortly after a commit
+ * landed, the data blocks it replaced are deleted where no snapshot or clone may hold them
+ * ({@link SupersededBlocks}).
  *
  * <p>Memory: written blocks stay in memory up to {@link VolumeConfig#dirtyLimit()}; beyond it
  * {@link DirtyBlocks} writes the oldest back to the store, still uncommitted.
@@ -65,6 +67,7 @@ final class VolumeHandle implements BlockVolume {
   final @Nullable VolumeWriter writer;
   private final byte[] zeros;
   private final Committer committer;
+  final SupersededBlocks superseded;
   private final @Nullable ScheduledFuture<?> background;
   final Executor executor;
   private final Duration fullStoreWait;
@@ -85,7 +88,7 @@ final class VolumeHandle implements BlockVolume {
   VolumeHandle(VolumeInfo info, long size, TreeRoot committed, long committedRevision,
       boolean followsCommits, BlockMap map, BlockStore store, VolumeMetadata metadata,
       @Nullable VolumeWriter writer, VolumeConfig config, ScheduledExecutorService scheduler,
-      StoreStalls stalls) {
+      VolumeCounters counters) {
     this.executor = scheduler;
     this.info = info;
     this.blockSize = store.blockSize();
@@ -94,7 +97,7 @@ final class VolumeHandle implements BlockVolume {
     this.metadata = metadata;
     this.writer = writer;
     this.dirty = new DirtyBlocks(this, blockSize, config.dirtyLimit().bytes(),
-        config.fullStoreWait(), stalls);
+        config.fullStoreWait(), counters);
     this.fullStoreWait = config.fullStoreWait();
     this.zeros = new byte[blockSize];
     this.size = size;
@@ -102,6 +105,8 @@ final class VolumeHandle implements BlockVolume {
     this.committedRevision = committedRevision;
     this.followsCommits = followsCommits;
     this.committer = new Committer(this);
+    this.superseded = new SupersededBlocks(info, metadata, store, scheduler, config.reclaimDelay(),
+        counters);
     if (writer != null) {
       writer.keeper().onLost(() -> fence(TorusExceptions.locked("the write lock on volume '"
           + info.name() + "' was lost with its lease; writes are refused, reopen the volume")));
@@ -188,6 +193,19 @@ final class VolumeHandle implements BlockVolume {
     CompletableFuture<ByteBuf> read = map.lookup(root, index).thenCompose(ptr -> ptr == null
         ? CompletableFuture.completedFuture(zeroes(length))
         : fetch(index, ptr).thenApply(buf -> slice(buf, at, length)));
+    if (writer != null) {
+      return read.exceptionallyCompose(e -> {
+        TorusException te = TorusExceptions.unwrap(e);
+        synchronized (this) {
+          if (te.code() != ErrorCode.NOT_FOUND || committed == root) {
+            return CompletableFuture.failedFuture(te);
+          }
+        }
+        // A commit since replaced the block and its writer deleted it (SupersededBlocks): the
+        // newer tree has what replaced it.
+        return readBlock(index, at, length);
+      });
+    }
     if (!followsCommits) {
       return read;
     }
@@ -579,6 +597,7 @@ final class VolumeHandle implements BlockVolume {
       }
       Futures.join(writeBacksDone());
     }
+    superseded.close();
     synchronized (this) {
       closed = true;
       pending.values().forEach(PendingBlock::releaseData);

@@ -38,7 +38,7 @@ public final class VolumeService implements MeterBinder {
   private final LongSupplier nanoClock;
   private final BlockMap map;
   private final VolumeCatalog catalog;
-  private final StoreStalls stalls = new StoreStalls();
+  private final VolumeCounters counters = new VolumeCounters();
 
   private VolumeService(MetadataService metadata, BlockStore store, VolumeConfig config,
       ScheduledExecutorService scheduler, LongSupplier nanoClock) {
@@ -125,7 +125,7 @@ public final class VolumeService implements MeterBinder {
   private VolumeHandle open(VolumeInfo info, Versioned<VolumeRoot> root,
       @Nullable VolumeWriter writer, boolean followsCommits) {
     return new VolumeHandle(info, root.value().size(), TreeRoot.of(root.value()), root.revision(),
-        followsCommits, map, store, metadata.volumes(), writer, config, scheduler, stalls);
+        followsCommits, map, store, metadata.volumes(), writer, config, scheduler, counters);
   }
 
   /**
@@ -143,15 +143,19 @@ public final class VolumeService implements MeterBinder {
    * Registers counters over every volume this service opened: {@code
    * torus_volume_failed_write_backs} (puts of written data the store refused or failed), {@code
    * torus_volume_stalled_writes} (writes that waited for a store that refused data, with the
-   * writer's memory full) and {@code torus_volume_failed_stalled_writes} (those that gave up).
+   * writer's memory full), {@code torus_volume_failed_stalled_writes} (those that gave up) and
+   * {@code torus_volume_reclaimed_blocks} (blocks that commits replaced and their writers deleted
+   * without waiting for garbage collection).
    */
   @Override
   public void bindTo(MeterRegistry registry) {
-    FunctionCounter.builder("torus_volume_failed_write_backs", stalls.failedWriteBacks,
+    FunctionCounter.builder("torus_volume_failed_write_backs", counters.failedWriteBacks,
         AtomicLong::get).register(registry);
-    FunctionCounter.builder("torus_volume_stalled_writes", stalls.stalledWrites, AtomicLong::get)
+    FunctionCounter.builder("torus_volume_stalled_writes", counters.stalledWrites, AtomicLong::get)
         .register(registry);
-    FunctionCounter.builder("torus_volume_failed_stalled_writes", stalls.failedStalledWrites,
+    FunctionCounter.builder("torus_volume_failed_stalled_writes", counters.failedStalledWrites,
+        AtomicLong::get).register(registry);
+    FunctionCounter.builder("torus_volume_reclaimed_blocks", counters.reclaimedBlocks,
         AtomicLong::get).register(registry);
   }
 }

@@ -23,7 +23,8 @@ final class DistributedVolumeModelTest implements VolumeModelContract {
     LocalCluster cluster = new LocalCluster(3, 2);
     Distributor client = cluster.distributor(-1, DistributorConfig.DEFAULT.withReadCache(DataSize.ofKibibytes(64)));
     return new VolumeFixture(cluster.metadata, client, VolumeConfig.DEFAULT
-        .withDirtyLimit(DataSize.ofKibibytes(32)).withCommitInterval(Duration.ofMillis(50)),
+        .withDirtyLimit(DataSize.ofKibibytes(32)).withCommitInterval(Duration.ofMillis(50))
+        .withReclaimDelay(Duration.ofMillis(5)),
         Executors.newScheduledThreadPool(1)) {
       @Override
       public void close() throws InterruptedException {

@@ -8,12 +8,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A store in front of another whose puts can be held back (they stay in flight until the gate
- * opens), and that counts puts by ref, to see what a volume writes back and when.
+ * A store in front of another whose puts or gets can be held back (they stay in flight until the
+ * gate opens), and that counts puts, to see what a volume writes back and when.
  */
 final class GatedStore extends ForwardingBlockStore {
   private final AtomicInteger puts = new AtomicInteger();
   private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
+  private volatile CompletableFuture<Void> getGate = CompletableFuture.completedFuture(null);
 
   GatedStore(BlockStore store) {
     super(store);
@@ -23,6 +24,13 @@ final class GatedStore extends ForwardingBlockStore {
   CompletableFuture<Void> holdPuts() {
     CompletableFuture<Void> g = new CompletableFuture<>();
     gate = g;
+    return g;
+  }
+
+  /** Holds every later get until the returned future is completed; the get runs then. */
+  CompletableFuture<Void> holdGets() {
+    CompletableFuture<Void> g = new CompletableFuture<>();
+    getGate = g;
     return g;
   }
 
@@ -41,5 +49,10 @@ final class GatedStore extends ForwardingBlockStore {
   public CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data, int crc) {
     puts.incrementAndGet();
     return gate.thenCompose(v -> store.putBlock(ref, data, crc));
+  }
+
+  @Override
+  public CompletableFuture<ByteBuf> getBlock(BlockRef ref, int expectedCrc) {
+    return getGate.thenCompose(v -> store.getBlock(ref, expectedCrc));
   }
 }

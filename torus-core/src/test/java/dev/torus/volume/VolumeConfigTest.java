@@ -22,6 +22,9 @@ final class VolumeConfigTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("fullStoreWait");
     assertThatThrownBy(() -> VolumeConfig.DEFAULT.withCommitInterval(Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("commitInterval");
+    assertThatThrownBy(() -> VolumeConfig.DEFAULT.withReclaimDelay(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reclaimDelay");
     assertThat(VolumeConfig.DEFAULT.withFullStoreWait(Duration.ZERO).fullStoreWait()).isZero();
+    assertThat(VolumeConfig.DEFAULT.withReclaimDelay(Duration.ZERO).reclaimDelay()).isZero();
   }
 }

@@ -62,7 +62,8 @@ final class StatusHttpTest {
           .contains("torus_distributor_read_failures_total")
           .contains("torus_volume_stalled_writes_total 0.0")
           .contains("torus_volume_failed_stalled_writes_total 0.0")
-          .contains("torus_volume_failed_write_backs_total 0.0");
+          .contains("torus_volume_failed_write_backs_total 0.0")
+          .contains("torus_volume_reclaimed_blocks_total 0.0");
 
       server.metadata().close(); // the heartbeat can no longer register the node
       TorusAssertions.eventually(() -> get(at, "/health").statusCode() == 503,

@@ -3,14 +3,17 @@ package dev.torus.volume;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Counts, across the volumes of one {@link VolumeService}, the times a store refused their data:
- * what an operator alerts on before clients see errors. Thread-safe.
+ * Counts, across the volumes of one {@link VolumeService}, the times a store refused their data
+ * (what an operator alerts on before clients see errors) and the blocks their writers freed.
+ * Thread-safe.
  */
-final class StoreStalls {
+final class VolumeCounters {
   /** Write-back puts that failed. */
   final AtomicLong failedWriteBacks = new AtomicLong();
   /** Writes that waited because the store refused write-backs with memory full. */
   final AtomicLong stalledWrites = new AtomicLong();
   /** Stalled writes that gave up after {@link VolumeConfig#fullStoreWait()}. */
   final AtomicLong failedStalledWrites = new AtomicLong();
+  /** Blocks that commits replaced and their writers deleted ({@link SupersededBlocks}). */
+  final AtomicLong reclaimedBlocks = new AtomicLong();
 }
