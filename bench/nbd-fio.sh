@@ -4,7 +4,7 @@
 # ratios against the baselines (compare ratios, not absolute numbers: run-to-run variance is ~20%).
 #
 #   bench/nbd-fio.sh [--torus memory,file] [--server-cmd CMD] [--size 1G] [--block-size 32KiB]
-#                    [--runtime 10] [--warmup 5] [--jobs JOB,...] [--no-baselines]
+#                    [--runtime 10] [--warmup 30] [--jobs JOB,...] [--no-baselines]
 #
 #   --torus       Torus volumes to measure, comma-separated (default memory,file):
 #                   memory  an in-memory volume (VolumeService over the in-memory store and metadata)
@@ -17,14 +17,16 @@
 #   --size        volume size and the range fio works on, the same for every server (default 1G)
 #   --block-size  the Torus volumes' block size (default 32KiB, the default of torusctl init)
 #   --runtime     seconds per job, after 2 s of ramp-up (default 10)
-#   --warmup      seconds of mixed 64k reads and writes after the fill (default 5)
+#   --warmup      seconds of mixed 64k reads and writes after the fill (default 30: an in-memory
+#                 Torus volume's store grows to two or three times the volume under rewrites before
+#                 it reuses memory, and until then the kernel's faults on fresh memory dominate)
 #   --jobs        run only these jobs (names as in the table below)
 #   --no-baselines  skip nbdkit and qemu-nbd (for a block-size sweep: ratios then need a run with them)
 #
 # Jobs: 4k random read and write at queue depth 1 and 16, 1M sequential read and write at QD16.
 # Every server gets the same treatment: filled with data first (so reads do not measure holes),
-# warmed up (the JIT compiles the Java server meanwhile; a longer warm-up also lets an in-memory
-# Torus volume grow to its settled size under rewrites), then every job. The load average is
+# warmed up (the JIT compiles the Java server meanwhile, and an in-memory Torus volume grows to its
+# settled size), then every job. The load average is
 # printed before and after each server, since the 2 cores are shared.
 # The Torus server's JVM runs with BENCH_JAVA_OPTS (default: 2 GiB heap, 6 GiB direct memory for
 # the in-memory store's blocks).
@@ -36,7 +38,7 @@ export BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--Xmx2g -XX:MaxDirectMemorySize=6g}"
 export_name=bench
 size=1G
 runtime=10
-warmup=5
+warmup=30
 block_size=32KiB
 torus=memory,file
 server_cmd=""
@@ -52,7 +54,7 @@ while [[ $# -gt 0 ]]; do
     --warmup) warmup="$2"; shift 2 ;;
     --jobs) only_jobs="$2"; shift 2 ;;
     --no-baselines) baselines=no; shift ;;
-    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -42,6 +42,7 @@ import java.util.stream.Stream;
  * <pre>
  * bench/run NbdServeBench [--store memory|file] [--dir DIR] [--size 1GiB] [--block-size 32KiB]
  *                         [--port 10809] [--export bench] [--unix PATH] [--io-threads N]
+ *                         [--dirty-limit 64MiB]
  * </pre>
  *
  * <ul>
@@ -70,6 +71,7 @@ public final class NbdServeBench {
     int blockSize = GlobalMetadata.defaultBlockSize();
     String export = "bench";
     String storeKind = "memory";
+    VolumeConfig volumeConfig = VolumeConfig.DEFAULT.withOwner(VolumeConfig.ownerFor("nbd-bench"));
     Path dir = null;
     for (int i = 0; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : "";
@@ -82,6 +84,7 @@ public final class NbdServeBench {
         case "--export" -> export = value;
         case "--unix" -> config.unixSocket(Path.of(value));
         case "--io-threads" -> config.ioThreads(Integer.parseInt(value));
+        case "--dirty-limit" -> volumeConfig = volumeConfig.withDirtyLimit(DataSize.parse(value));
         default -> usage("unknown option " + args[i]);
       }
       i++;
@@ -117,9 +120,8 @@ public final class NbdServeBench {
     opened.push(store);
     join(metadata.initialize(new GlobalMetadata(blockSize, GlobalMetadata.CRC32C),
         Rings.single(1, new RingMember(new PeerId("bench"), capacityBlocks))));
-    VolumeService volumes = VolumeService.create(metadata, store,
-        VolumeConfig.DEFAULT.withOwner(VolumeConfig.ownerFor("nbd-bench")), scheduler,
-        System::nanoTime);
+    VolumeService volumes =
+        VolumeService.create(metadata, store, volumeConfig, scheduler, System::nanoTime);
     join(volumes.catalog().create(export, size));
     GarbageCollector gc = GarbageCollector.create(metadata, volumes, store,
         new GcConfig(Duration.ofSeconds(5), Duration.ofSeconds(5), 256), System::nanoTime);
