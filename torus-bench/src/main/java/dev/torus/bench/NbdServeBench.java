@@ -56,9 +56,9 @@ import java.util.stream.Stream;
  * <p>Either way the volume is served the way {@code torusblk nbdserve} serves it: {@link NbdServer}
  * with {@link ExportResolver#ofVolumes}, with the default {@link VolumeConfig} (background commit
  * every 5 s; FLUSH and FUA commit). A garbage collector runs as it does in {@code torusd}, only
- * more often (every 5 s, 5 s grace), because the benchmark rewrites the whole volume several
- * times a minute and every first overwrite after a commit leaves the old block behind. The store
- * has room for four times the volume. The in-memory store keeps its blocks off the heap: give the
+ * more often (every 5 s, 5 s grace): the writer deletes the data blocks its commits replace, but
+ * the map pages every commit rewrites are the collector's. The store has room for four times the
+ * volume; {@code --dirty-limit} sets how much written data the volume holds in memory. The in-memory store keeps its blocks off the heap: give the
  * JVM {@code -XX:MaxDirectMemorySize} for that ({@code BENCH_JAVA_OPTS}). The export is also the
  * default one, so {@code nbd://127.0.0.1:PORT} works.
  */
