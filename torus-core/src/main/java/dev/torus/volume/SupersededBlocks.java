@@ -118,8 +118,8 @@ final class SupersededBlocks {
             (volumes, snapshots) -> deletable(batch, volumes, snapshots))
         .thenCompose(this::delete)
         .exceptionally(e -> {
-          log.debug("volume '{}': left {} replaced blocks to garbage collection: {}",
-              volume.name(), batch.size(), TorusExceptions.unwrap(e).getMessage());
+          log.debug("volume '{}': of {} replaced blocks, those not deleted are left to garbage"
+              + " collection: {}", volume.name(), batch.size(), TorusExceptions.unwrap(e).getMessage());
           return null;
         });
   }
