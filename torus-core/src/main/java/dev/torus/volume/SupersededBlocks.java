@@ -32,12 +32,13 @@ import org.slf4j.LoggerFactory;
  * <p>Safety: a replaced block is in no map but older roots of this volume. It is deleted only when
  * nothing can hold such a root:
  * <ul>
- *   <li>Only blocks with this volume's id: a clone's blocks shared with its origin keep the origin's.
- *   <li>A snapshot may hold a block of session {@code s} and index {@code i} only if a later session
- *       committed its root, or session {@code s} at a high-water mark of at least {@code i} (a
- *       commit gives its blocks their refs before it reads its mark). Such blocks are kept. The
- *       snapshots are read after the commit landed, and a snapshot is taken by compare-and-swap on
- *       the root, so none of an older root can appear later.
+ *   <li>Only blocks with this volume's id: blocks a clone shares with its origin keep the
+ *       origin's.
+ *   <li>A snapshot may hold a block of session {@code s} and index {@code i} only if a later
+ *       session committed its root, or session {@code s} at a high-water mark of at least {@code
+ *       i} (a commit gives its blocks their refs before it reads its mark). Such blocks are kept.
+ *       The snapshots are read after the commit landed, and a snapshot is taken by
+ *       compare-and-swap on the root, so none of an older root can appear later.
  *   <li>While a clone of this volume exists nothing is deleted: the clone may hold blocks of a
  *       snapshot that was deleted since.
  * </ul>
@@ -119,7 +120,8 @@ final class SupersededBlocks {
         .thenCompose(this::delete)
         .exceptionally(e -> {
           log.debug("volume '{}': of {} replaced blocks, those not deleted are left to garbage"
-              + " collection: {}", volume.name(), batch.size(), TorusExceptions.unwrap(e).getMessage());
+              + " collection: {}", volume.name(), batch.size(),
+              TorusExceptions.unwrap(e).getMessage());
           return null;
         });
   }
