@@ -165,7 +165,10 @@ final class Committer {
         return Futures.allOf(loads).handle((x, e) -> null).thenCompose(x -> storeBlocks(snap));
       }
       for (PendingBlock f : snap.frozen.values()) {
-        if (f.hole || (f.data == null && f.ref == null)) {
+        if (f.unchanged()) {
+          continue;
+        }
+        if (f.hole) {
           changes.put(f.index, null);
         } else if (f.data != null) {
           if (DirtyBlocks.isZero(f.data)) {
@@ -313,6 +316,9 @@ final class Committer {
    */
   private void returnToPending(PendingBlock f) {
     VolumeHandle v = volume;
+    if (f.unchanged()) {
+      return;
+    }
     if (!v.pending.containsKey(f.index)) {
       v.pending.put(f.index, f);
       if (f.data != null) {

@@ -40,6 +40,14 @@ final class PendingBlock {
     this.index = index;
   }
 
+  /**
+   * Nothing changed the block: the read of its old content for a partial write failed, so it has
+   * neither content nor a stored ref, yet is no hole. It stands for the block as it was.
+   */
+  boolean unchanged() {
+    return !hole && data == null && ref == null && loading == null;
+  }
+
   /** Drops the in-memory content, if any. */
   void releaseData() {
     if (data != null) {

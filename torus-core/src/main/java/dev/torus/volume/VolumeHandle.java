@@ -16,6 +16,7 @@ import io.netty.buffer.Unpooled;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -171,9 +172,9 @@ final class VolumeHandle implements BlockVolume {
     TreeRoot root;
     synchronized (this) {
       checkOpen();
-      PendingBlock p = pending.get(index);
+      PendingBlock p = changed(pending.get(index));
       if (p == null && frozen != null) {
-        p = frozen.get(index);
+        p = changed(frozen.get(index));
       }
       if (p != null) {
         if (p.loading != null) {
@@ -321,7 +322,7 @@ final class VolumeHandle implements BlockVolume {
    * commit if it has the block, else from the committed tree. Called with the monitor held.
    */
   private CompletableFuture<ByteBuf> base(long index) {
-    PendingBlock f = frozen == null ? null : frozen.get(index);
+    PendingBlock f = frozen == null ? null : changed(frozen.get(index));
     if (f != null) {
       if (f.loading != null) {
         return f.loading.thenCompose(v -> {
@@ -441,9 +442,9 @@ final class VolumeHandle implements BlockVolume {
       synchronized (this) {
         root = committed;
         if (frozen != null) {
-          frozen.subMap(first, true, last, true).forEach((i, p) -> overlay.put(i, isHole(p)));
+          overlay(frozen.subMap(first, true, last, true), overlay);
         }
-        pending.subMap(first, true, last, true).forEach((i, p) -> overlay.put(i, isHole(p)));
+        overlay(pending.subMap(first, true, last, true), overlay);
       }
       return map.runs(root, first, last + 1).thenApply(runs -> Run.toExtents(
           Run.overlay(runs, overlay, first, last + 1), blockSize, offset, offset + length));
@@ -452,8 +453,18 @@ final class VolumeHandle implements BlockVolume {
     }
   }
 
-  private static boolean isHole(PendingBlock p) {
-    return p.hole || (p.data == null && p.ref == null && p.loading == null);
+  /** Records which of {@code blocks} are holes now; unchanged ones keep what is under them. */
+  private static void overlay(Map<Long, PendingBlock> blocks, Map<Long, Boolean> overlay) {
+    blocks.forEach((i, p) -> {
+      if (!p.unchanged()) {
+        overlay.put(i, p.hole);
+      }
+    });
+  }
+
+  /** {@code p}, or null if it stands for no change ({@link PendingBlock#unchanged()}). */
+  private static @Nullable PendingBlock changed(@Nullable PendingBlock p) {
+    return p == null || p.unchanged() ? null : p;
   }
 
   // ---- commit, resize, snapshot
