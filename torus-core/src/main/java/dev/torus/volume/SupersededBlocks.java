@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Readers: the delay lets reads that started on an older root finish. A writer's read that still
  * finds its block gone reads again from the newer tree, and a read-only opener moves to the newest
- * root ({@link VolumeHandle}). Whatever is not deleted here (a failed check or delete, a volume
- * closed first) the collector deletes as before.
+ * root ({@link VolumeHandle}). Whatever is not deleted here (a failed check or delete) the
+ * collector deletes as before.
  *
  * <p>Thread-safe.
  */
@@ -97,10 +97,20 @@ final class SupersededBlocks {
     }
   }
 
-  /** Deletes nothing more; what is waiting is left to the garbage collector. */
-  synchronized void close() {
-    closed = true;
-    waiting = new ArrayList<>();
+  /**
+   * The writer closed: deletes what is waiting without the delay, since no read of this writer
+   * can still need it (and readers of the volume move on when a block is gone), and takes nothing
+   * more. Does not wait for the deletes. Without this, every client that disconnects would leave
+   * the last commit's replaced blocks, up to the whole volume, to the collector.
+   */
+  void close() {
+    List<BlockRef> batch;
+    synchronized (this) {
+      closed = true;
+      batch = waiting;
+      waiting = new ArrayList<>();
+    }
+    checkAndDelete(batch);
   }
 
   /** Checks the waiting blocks against the snapshots and clones now, and deletes the free ones. */
@@ -110,9 +120,13 @@ final class SupersededBlocks {
       batch = waiting;
       waiting = new ArrayList<>();
       scheduled = false;
-      if (closed || batch.isEmpty()) {
-        return Futures.done();
-      }
+    }
+    return checkAndDelete(batch);
+  }
+
+  private CompletableFuture<Void> checkAndDelete(List<BlockRef> batch) {
+    if (batch.isEmpty()) {
+      return Futures.done();
     }
     return metadata.list()
         .thenCombine(metadata.listSnapshots(volume.id()),

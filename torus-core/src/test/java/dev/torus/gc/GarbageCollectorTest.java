@@ -42,7 +42,10 @@ final class GarbageCollectorTest {
 
   @BeforeEach
   void setUp() {
-    f = VolumeFixture.inMemory(BS, VolumeConfig.DEFAULT.withCommitInterval(Duration.ZERO));
+    // Writers delete what their commits replace, unless a snapshot held it (see overwrite); an
+    // hour keeps their scheduled pass out of these tests, which time the collector by hand.
+    f = VolumeFixture.inMemory(BS, VolumeConfig.DEFAULT.withCommitInterval(Duration.ZERO)
+        .withReclaimDelay(Duration.ofHours(1)));
   }
 
   @AfterEach
@@ -73,12 +76,22 @@ final class GarbageCollectorTest {
     }
   }
 
+  /**
+   * Rewrites the whole volume and leaves the old blocks to the collector, as a snapshot that held
+   * them when they were replaced and is deleted since does: its writer keeps them.
+   */
+  void overwrite(String volume, long seed) {
+    join(f.volumes.catalog().createSnapshot(volume, "pin"));
+    write(volume, seed);
+    join(f.volumes.catalog().deleteSnapshot(volume, "pin"));
+  }
+
   @Test
   void reclaimsOverwrittenAndDeletedBlocksOnly() {
     join(f.volumes.catalog().create("keep", 32 * BS));
     join(f.volumes.catalog().create("drop", 32 * BS));
     write("keep", 1);
-    write("keep", 2); // every block of the first write is now garbage
+    overwrite("keep", 2); // every block of the first write is now garbage
     write("drop", 3);
     join(f.volumes.catalog().delete("drop"));
     long before = f.store.stats().usedBlocks();
@@ -128,7 +141,7 @@ final class GarbageCollectorTest {
     try (BlockVolume reader = join(f.volumes.openReadOnly("v"));
         BlockVolume snapshot = join(f.volumes.openSnapshot("v", "s"))) {
       write("v", 2);
-      write("v", 3); // the blocks of write 2 are garbage: no root and no snapshot has them
+      write("v", 3); // its writer deletes the blocks of write 2; the snapshot holds those of 1
       assertThat(readAll(reader)).as("still its own root").isEqualTo(random(4 * BS, 1));
       join(f.volumes.catalog().deleteSnapshot("v", "s"));
       join(gc(f.metadata, Duration.ZERO).runOnce());
@@ -148,7 +161,7 @@ final class GarbageCollectorTest {
   void waitsForTheGracePeriod() {
     join(f.volumes.catalog().create("v", 4 * BS));
     write("v", 1);
-    write("v", 2);
+    overwrite("v", 2);
     GarbageCollector gc = gc(f.metadata, Duration.ofMinutes(2));
     assertThat(join(gc.runOnce()).deleted()).isZero();
     clock.addAndGet(Duration.ofMinutes(1).toNanos());
@@ -176,7 +189,7 @@ final class GarbageCollectorTest {
   void shortensTheGraceWhileTheStoreIsShortOfSpace() {
     join(f.volumes.catalog().create("v", 4 * BS));
     write("v", 1);
-    write("v", 2);
+    overwrite("v", 2);
     GarbageCollector gc = pressured(used() * 0.9);
     assertThat(join(gc.runOnce()).deleted()).isZero();
     clock.addAndGet(Duration.ofSeconds(9).toNanos());
@@ -191,7 +204,7 @@ final class GarbageCollectorTest {
   void keepsTheNormalGraceWhileThereIsSpace() {
     join(f.volumes.catalog().create("v", 4 * BS));
     write("v", 1);
-    write("v", 2);
+    overwrite("v", 2);
     GarbageCollector gc = pressured(Math.min(1, used() * 1.1 + 0.01));
     assertThat(join(gc.runOnce()).deleted()).isZero();
     clock.addAndGet(Duration.ofSeconds(10).toNanos());
@@ -204,7 +217,7 @@ final class GarbageCollectorTest {
   void runsCyclesMoreOftenWhileTheStoreIsShortOfSpace() {
     join(f.volumes.catalog().create("v", 4 * BS));
     write("v", 1);
-    write("v", 2);
+    overwrite("v", 2);
     // The clock starts at 0, as if start() had been called then; the test ticks by hand.
     GarbageCollector relaxed = pressured(1);
     clock.addAndGet(Duration.ofSeconds(30).toNanos());
@@ -271,7 +284,7 @@ final class GarbageCollectorTest {
   void countsItsCyclesAndDeletionsInMetrics() {
     join(f.volumes.catalog().create("v", 4 * BS));
     write("v", 1);
-    write("v", 2);
+    overwrite("v", 2);
     AtomicBoolean broken = new AtomicBoolean(true);
     GarbageCollector gc = gc(flaky(f.metadata, broken), Duration.ZERO);
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
@@ -291,7 +304,7 @@ final class GarbageCollectorTest {
   void skipsTheCycleWhenMetadataCannotBeRead() {
     join(f.volumes.catalog().create("v", 4 * BS));
     write("v", 1);
-    write("v", 2);
+    overwrite("v", 2);
     AtomicBoolean broken = new AtomicBoolean(true);
     GcResult r = join(gc(flaky(f.metadata, broken), Duration.ZERO).runOnce());
     assertThat(r.skipped()).hasValueSatisfying(s -> assertThat(s).contains("metadata unreadable"));

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.torus.BlockRef;
 import dev.torus.BlockType;
+import dev.torus.TorusAssertions;
 import dev.torus.VolumeId;
 import dev.torus.metadata.VolumeRoot;
 import dev.torus.metadata.kv.KvMetadata;
@@ -63,6 +64,21 @@ final class SupersededBlocksTest {
       assertStored(first, false);
       assertStored(dataBlocks(), true);
       assertEquals(BLOCKS, reclaimed());
+      assertContent(v, 2);
+    }
+  }
+
+  @Test
+  void closingTheVolumeDeletesWhatItsLastCommitReplaced() throws InterruptedException {
+    List<BlockRef> first;
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      fill(v, 1);
+      first = dataBlocks();
+      fill(v, 2);
+    } // an hour before the scheduled pass: only closing deletes them
+    TorusAssertions.eventually(() -> reclaimed() == BLOCKS, Duration.ofSeconds(10));
+    assertStored(first, false);
+    try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
       assertContent(v, 2);
     }
   }
