@@ -32,6 +32,7 @@ final class FailedLoadTest {
       VolumeConfig.DEFAULT.withCommitInterval(Duration.ZERO),
       s -> KvMetadata.inMemory(Clock.systemUTC(), s), store);
   private final byte[] old = new byte[BS];
+  private CompletableFuture<Void> heldGets = CompletableFuture.completedFuture(null);
 
   FailedLoadTest() {
     Arrays.fill(old, (byte) 0x5a);
@@ -46,16 +47,10 @@ final class FailedLoadTest {
   @Test
   void aCommitThatFrozeTheBlockDuringTheFailedReadKeepsItsContent() {
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
-      join(v.write(0, Unpooled.wrappedBuffer(old)));
-      join(v.flush());
-
-      CompletableFuture<Void> gets = store.holdGets();
-      CompletableFuture<Void> write = v.write(100, Unpooled.wrappedBuffer(new byte[] {1, 2, 3}));
+      CompletableFuture<Void> write = partialWriteWithHeldRead(v);
       CompletableFuture<Void> flush = v.flush(); // freezes the block while its read waits
-      gets.completeExceptionally(TorusExceptions.corrupted("test: the old block is unreadable"));
-      assertThatThrownBy(() -> join(write)).hasMessageContaining("unreadable");
+      failTheRead(write);
       join(flush);
-      store.holdGets().complete(null);
 
       assertThat(content(v)).as("after the commit").isEqualTo(old);
       assertThat(join(v.allocation(0, BS))).as("block status").singleElement()
@@ -68,35 +63,45 @@ final class FailedLoadTest {
 
   @Test
   void aFailedCommitDoesNotBringTheUnreadBlockBack() {
+    byte[] expected = old.clone();
+    expected[200] = 7;
     try (BlockVolume v = join(f.volumes.openWritable("v"))) {
-      join(v.write(0, Unpooled.wrappedBuffer(old)));
-      join(v.flush());
-
-      CompletableFuture<Void> gets = store.holdGets();
-      CompletableFuture<Void> write = v.write(100, Unpooled.wrappedBuffer(new byte[] {1, 2, 3}));
+      CompletableFuture<Void> write = partialWriteWithHeldRead(v);
       CompletableFuture<Void> puts = store.holdPuts();
       join(v.write(BS, Unpooled.wrappedBuffer(old))); // gives the commit something to put
       CompletableFuture<Void> flush = v.flush();
-      gets.completeExceptionally(TorusExceptions.corrupted("test: the old block is unreadable"));
-      assertThatThrownBy(() -> join(write)).hasMessageContaining("unreadable");
+      failTheRead(write);
       puts.completeExceptionally(TorusExceptions.unavailable("test: puts fail", null));
       assertThatThrownBy(() -> join(flush)).hasMessageContaining("puts fail");
-      store.holdGets().complete(null);
       store.holdPuts().complete(null);
 
       assertThat(content(v)).as("after the failed commit").isEqualTo(old);
       join(v.write(200, Unpooled.wrappedBuffer(new byte[] {7})));
-      byte[] expected = old.clone();
-      expected[200] = 7;
       assertThat(content(v)).as("a partial write after it builds on the old content")
           .isEqualTo(expected);
       join(v.flush());
     }
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
-      byte[] expected = old.clone();
-      expected[200] = 7;
       assertThat(content(v)).isEqualTo(expected);
     }
+  }
+
+  /**
+   * Commits {@link #old} as block 0, then starts a partial write to it whose read of the old
+   * content waits until {@link #failTheRead}.
+   */
+  private CompletableFuture<Void> partialWriteWithHeldRead(BlockVolume v) {
+    join(v.write(0, Unpooled.wrappedBuffer(old)));
+    join(v.flush());
+    heldGets = store.holdGets();
+    return v.write(100, Unpooled.wrappedBuffer(new byte[] {1, 2, 3}));
+  }
+
+  /** Fails the held read, and with it the partial write; later reads work again. */
+  private void failTheRead(CompletableFuture<Void> write) {
+    heldGets.completeExceptionally(TorusExceptions.corrupted("test: the old block is unreadable"));
+    assertThatThrownBy(() -> join(write)).hasMessageContaining("unreadable");
+    store.holdGets().complete(null);
   }
 
   private static byte[] content(BlockVolume v) {
