@@ -128,16 +128,20 @@ final class SupersededBlocks {
     if (batch.isEmpty()) {
       return Futures.done();
     }
-    return metadata.list()
-        .thenCombine(metadata.listSnapshots(volume.id()),
-            (volumes, snapshots) -> deletable(batch, volumes, snapshots))
-        .thenCompose(this::delete)
-        .exceptionally(e -> {
-          log.debug("volume '{}': of {} replaced blocks, those not deleted are left to garbage"
-              + " collection: {}", volume.name(), batch.size(),
-              TorusExceptions.unwrap(e).getMessage());
-          return null;
-        });
+    CompletableFuture<Void> done;
+    try { // metadata or a store closed under a closing writer may refuse at once
+      done = metadata.list()
+          .thenCombine(metadata.listSnapshots(volume.id()),
+              (volumes, snapshots) -> deletable(batch, volumes, snapshots))
+          .thenCompose(this::delete);
+    } catch (RuntimeException e) {
+      done = CompletableFuture.failedFuture(e);
+    }
+    return done.exceptionally(e -> {
+      log.debug("volume '{}': of {} replaced blocks, those not deleted are left to garbage"
+          + " collection: {}", volume.name(), batch.size(), TorusExceptions.unwrap(e).getMessage());
+      return null;
+    });
   }
 
   private List<BlockRef> deletable(List<BlockRef> refs, List<VolumeInfo> volumes,
