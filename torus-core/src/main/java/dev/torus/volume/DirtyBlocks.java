@@ -270,8 +270,9 @@ final class DirtyBlocks {
       runLogged = true;
       loggedAt = now;
       log.warn("write-back of block {} of volume '{}' failed (tried again after a pause of up to"
-          + " 50 ms and at the next commit; further failures are counted, not logged): {}", p.index,
-          volume.info.name(), failure.getMessage());
+          + " {} ms and at the next commit; further failures are counted, not logged): {}",
+          p.index, volume.info.name(), TimeUnit.NANOSECONDS.toMillis(LONGEST_PAUSE),
+          failure.getMessage());
     }
   }
 

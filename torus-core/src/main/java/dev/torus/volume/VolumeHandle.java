@@ -356,7 +356,7 @@ final class VolumeHandle implements BlockVolume {
       synchronized (this) {
         p.loading = null;
         if (error != null) {
-          if (p.data == null && !p.hole && p.ref == null && pending.get(p.index) == p) {
+          if (p.unchanged() && pending.get(p.index) == p) {
             pending.remove(p.index);
           }
         } else if (p.data == null) {
