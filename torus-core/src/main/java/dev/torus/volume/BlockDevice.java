@@ -1,6 +1,7 @@
 package dev.torus.volume;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -26,6 +27,16 @@ public interface BlockDevice extends AutoCloseable {
 
   /** The preferred I/O granularity: writes of whole aligned blocks avoid read-modify-write. */
   int blockSize();
+
+  /**
+   * Where to allocate buffers for data about to be written. A {@link #write} whose data holds a
+   * whole aligned block as one buffer of exactly {@link #blockSize()} bytes from this allocator may
+   * keep that buffer instead of copying it, so a frontend that receives writes off the network
+   * saves a copy by receiving them into such buffers.
+   */
+  default ByteBufAllocator bufferAllocator() {
+    return ByteBufAllocator.DEFAULT;
+  }
 
   /** Whether writes are refused. */
   boolean readOnly();

@@ -137,6 +137,11 @@ final class VolumeHandle implements BlockVolume {
     return writer == null;
   }
 
+  @Override
+  public ByteBufAllocator bufferAllocator() {
+    return store.allocator();
+  }
+
   // ---- reads
 
   @Override
@@ -292,7 +297,15 @@ final class VolumeHandle implements BlockVolume {
         BlockPointer stored = new BlockPointer(p.ref, p.crc);
         wait = startLoad(p, p.stored.thenCompose(v -> fetch(index, stored)));
       } else {
-        if (p.data == null) {
+        ByteBuf kept = whole && src != null ? wholeBlockBuffer(src, srcIndex) : null;
+        if (kept != null) {
+          if (p.data == null) {
+            dirty.added();
+          } else {
+            p.releaseData(); // a put that still stores the old content holds its own reference
+          }
+          p.data = kept;
+        } else if (p.data == null) {
           p.data = store.allocator().directBuffer(blockSize, blockSize);
           if (whole && src != null) {
             p.data.writerIndex(blockSize); // about to be overwritten entirely
@@ -306,7 +319,7 @@ final class VolumeHandle implements BlockVolume {
         p.version++;
         if (src == null) {
           p.writableData().setZero(at, len);
-        } else {
+        } else if (kept == null) {
           // The source pulls, not the block: a payload gathered from the network is a composite,
           // which pushed into a buffer would first be merged into a temporary array.
           src.getBytes(srcIndex, p.writableData(), at, len);
@@ -315,6 +328,29 @@ final class VolumeHandle implements BlockVolume {
       }
     }
     return wait.thenCompose(v -> writeBlock(index, at, src, srcIndex, len));
+  }
+
+  /**
+   * The buffer of {@code src} that holds exactly the whole block starting at {@code index}, retained,
+   * if the store allocated it for one block ({@link #bufferAllocator()}): the block keeps it
+   * instead of a copy. Null when the block's bytes are anywhere else.
+   */
+  private @Nullable ByteBuf wholeBlockBuffer(ByteBuf src, int index) {
+    if (!(src instanceof CompositeByteBuf composite)) {
+      return null;
+    }
+    int component = composite.toComponentIndex(index);
+    if (composite.toByteIndex(component) != index) {
+      return null;
+    }
+    ByteBuf part = composite.component(component);
+    ByteBuf root = part;
+    while (root.unwrap() != null) {
+      root = root.unwrap();
+    }
+    boolean ownBlock = root.alloc() == store.allocator() && root.capacity() == blockSize
+        && part.readerIndex() == 0 && part.readableBytes() == blockSize;
+    return ownBlock ? part.retain() : null;
   }
 
   /**
