@@ -3,6 +3,7 @@ package dev.torus.nbd;
 import dev.torus.volume.BlockDevice;
 import dev.torus.volume.Extent;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -29,6 +30,11 @@ final class DeviceView implements BlockDevice {
   @Override
   public int blockSize() {
     return device.blockSize();
+  }
+
+  @Override
+  public ByteBufAllocator bufferAllocator() {
+    return device.bufferAllocator();
   }
 
   @Override

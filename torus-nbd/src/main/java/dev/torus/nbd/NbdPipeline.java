@@ -14,6 +14,7 @@ final class NbdPipeline {
 
   /** A new connection that starts with the handshake. */
   static void handshake(ChannelPipeline pipeline, ServerContext server) {
+    ReceiveBuffers.install(pipeline.channel().config());
     pipeline.addLast(DECODER, new HandshakeDecoder());
     pipeline.addLast(HANDLER, new HandshakeHandler(server));
   }
@@ -21,8 +22,9 @@ final class NbdPipeline {
   /** A connection that starts directly in transmission (the kernel's socket). */
   static void transmission(ChannelPipeline pipeline, Export export, int maxInFlight) {
     pipeline.addLast(FLUSH, flushConsolidation());
-    pipeline.addLast(DECODER, new RequestDecoder(export.style() == ReplyStyle.EXTENDED,
-        export.maxPayload()));
+    RequestDecoder decoder = requestDecoder(export);
+    ReceiveBuffers.install(pipeline.channel().config()).attach(decoder);
+    pipeline.addLast(DECODER, decoder);
     pipeline.addLast(ENCODER, new ReplyEncoder(export.style()));
     pipeline.addLast(HANDLER, new TransmissionHandler(export, maxInFlight));
   }
@@ -35,8 +37,17 @@ final class NbdPipeline {
     pipeline.addFirst(FLUSH, flushConsolidation());
     pipeline.replace(HANDLER, HANDLER, new TransmissionHandler(export, maxInFlight));
     pipeline.addBefore(HANDLER, ENCODER, new ReplyEncoder(export.style()));
-    pipeline.replace(DECODER, DECODER, new RequestDecoder(export.style() == ReplyStyle.EXTENDED,
-        export.maxPayload()));
+    RequestDecoder decoder = requestDecoder(export);
+    ReceiveBuffers buffers = ReceiveBuffers.of(pipeline.channel().config());
+    if (buffers != null) {
+      buffers.attach(decoder);
+    }
+    pipeline.replace(DECODER, DECODER, decoder);
+  }
+
+  private static RequestDecoder requestDecoder(Export export) {
+    return new RequestDecoder(export.style() == ReplyStyle.EXTENDED, export.maxPayload(),
+        export.device().blockSize(), export.device().bufferAllocator());
   }
 
   /**

@@ -1,10 +1,12 @@
 package dev.torus.nbd;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.CorruptedFrameException;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Frames transmission requests: compact 28-byte headers ({@code NBD_REQUEST_MAGIC}, 32-bit length,
@@ -15,7 +17,10 @@ import java.util.List;
  * <p>A payload up to the connection's maximum is delivered as a retained slice of the input, so
  * write data reaches the device without another copy. While a payload is still arriving, the
  * socket's buffers are gathered into a composite instead of being merged into one buffer: merging
- * copied every byte of a large write once more before the device saw it. A longer payload is skipped as it arrives
+ * copied every byte of a large write once more before the device saw it. A payload that holds a
+ * whole aligned block of the device is received into the device's own block buffers instead
+ * ({@link PayloadReceiver}, {@link #receiveBuffer()}): the device keeps them, and the kernel's
+ * copy off the socket is the only one. A longer payload is skipped as it arrives
  * and the request delivered without it, which keeps the stream in sync and lets the handler answer
  * EINVAL instead of buffering a client-chosen amount of memory. After {@code NBD_CMD_DISC} the
  * client may send nothing more, so every later byte is ignored. A wrong magic cannot be
@@ -25,12 +30,16 @@ final class RequestDecoder extends ByteToMessageDecoder {
   private enum State {
     HEADER,
     PAYLOAD,
+    BLOCKS,
     SKIP_PAYLOAD,
     AFTER_DISC
   }
 
   private final boolean extended;
   private final int maxPayload;
+  private final int blockSize;
+  private final ByteBufAllocator blocks;
+  private @Nullable PayloadReceiver receiving;
   private State state = State.HEADER;
   private int flags;
   private int type;
@@ -39,9 +48,34 @@ final class RequestDecoder extends ByteToMessageDecoder {
   private long length;
   private long remaining;
 
-  RequestDecoder(boolean extended, int maxPayload) {
+  /**
+   * @param blockSize the device's block size
+   * @param blocks where the device wants whole blocks of written data ({@link
+   *     dev.torus.volume.BlockDevice#bufferAllocator()})
+   */
+  RequestDecoder(boolean extended, int maxPayload, int blockSize, ByteBufAllocator blocks) {
     this.extended = extended;
     this.maxPayload = maxPayload;
+    this.blockSize = blockSize;
+    this.blocks = blocks;
+  }
+
+  /**
+   * Where the next socket read should put its bytes: the rest of the block a payload is filling,
+   * or null for a buffer of the channel's choosing. Only while nothing is buffered here, so the
+   * bytes read come next in the stream.
+   */
+  @Nullable ByteBuf receiveBuffer() {
+    PayloadReceiver r = receiving;
+    return r == null || internalBuffer().isReadable() ? null : r.receiveBuffer();
+  }
+
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) {
+    if (receiving != null) {
+      receiving.release();
+      receiving = null;
+    }
   }
 
   @Override
@@ -54,6 +88,14 @@ final class RequestDecoder extends ByteToMessageDecoder {
               in.readRetainedSlice((int) length)));
           state = State.HEADER;
           setCumulator(MERGE_CUMULATOR); // headers parse faster from one buffer
+        }
+      }
+      case BLOCKS -> {
+        PayloadReceiver r = receiving;
+        if (r != null && r.absorb(in)) {
+          out.add(new NbdRequest(flags, type, cookie, offset, length, r.payload()));
+          receiving = null;
+          state = State.HEADER;
         }
       }
       case SKIP_PAYLOAD -> {
@@ -95,6 +137,10 @@ final class RequestDecoder extends ByteToMessageDecoder {
       if (type == NbdCommand.DISC.code()) {
         state = State.AFTER_DISC;
       }
+    } else if (length > 0 && length <= maxPayload
+        && PayloadReceiver.holdsWholeBlock(offset, length, blockSize)) {
+      receiving = new PayloadReceiver(offset, (int) length, blockSize, blocks);
+      state = State.BLOCKS;
     } else if (length > 0 && length <= maxPayload) {
       state = State.PAYLOAD;
       if (in.readableBytes() < length) {

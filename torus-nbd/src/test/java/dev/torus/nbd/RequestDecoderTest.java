@@ -5,11 +5,19 @@ import static dev.torus.nbd.Wire.hex;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -36,7 +44,15 @@ final class RequestDecoderTest {
   static final byte[] EXT_TRIM =
       hex("21e41c71 | 0000 | 0004 | 0000000000000004 | 0000000000000000 | 0000000200000000");
 
-  private EmbeddedChannel channel = new EmbeddedChannel(new RequestDecoder(false, MAX_PAYLOAD));
+  private static final int BLOCK = 4096;
+  /** A WRITE at 1000: 3,096 bytes up to the first whole block, two whole blocks, 1,500 after. */
+  private static final long SPAN_OFFSET = 1000;
+  private static final int SPAN = 3096 + 2 * BLOCK + 1500;
+
+  /** Stands for the device's allocator: whole blocks must arrive in its buffers. */
+  private final ByteBufAllocator blocks = new UnpooledByteBufAllocator(true);
+  private RequestDecoder decoder = decoder(false);
+  private EmbeddedChannel channel = new EmbeddedChannel(decoder);
   private List<Object> decoded = List.of();
 
   @AfterEach
@@ -120,7 +136,7 @@ final class RequestDecoderTest {
   @ParameterizedTest(name = "chunks of {0} bytes")
   @ValueSource(ints = {1, 32, 1000})
   void extendedHeadersCarry64BitLengthsAndPayloadLen(int chunk) {
-    channel = new EmbeddedChannel(new RequestDecoder(true, MAX_PAYLOAD));
+    channel = new EmbeddedChannel(decoder(true));
 
     decoded = Wire.feed(channel, concat(EXT_WRITE, EXT_TRIM), chunk);
 
@@ -134,7 +150,7 @@ final class RequestDecoderTest {
 
   @Test
   void extendedRequestsNeedTheExtendedMagic() {
-    channel = new EmbeddedChannel(new RequestDecoder(true, MAX_PAYLOAD));
+    channel = new EmbeddedChannel(decoder(true));
 
     assertThatThrownBy(() -> Wire.feed(channel, concat(READ, new byte[4]), 1000))
         .isInstanceOf(CorruptedFrameException.class);
@@ -142,10 +158,118 @@ final class RequestDecoderTest {
 
   @Test
   void extendedPayloadBeyond2To63FailsTheChannel() {
-    channel = new EmbeddedChannel(new RequestDecoder(true, MAX_PAYLOAD));
+    channel = new EmbeddedChannel(decoder(true));
 
     assertThatThrownBy(() -> Wire.feed(channel,
         hex("21e41c71 0020 0001 0000000000000003 0000000000000000 8000000000000000"), 1000))
         .isInstanceOf(CorruptedFrameException.class);
+  }
+
+  @ParameterizedTest(name = "chunks of {0} bytes")
+  @ValueSource(ints = {1, 1000, 5000, 100_000})
+  void wholeBlocksOfAPayloadArriveInTheDevicesBuffers(int chunk) {
+    byte[] data = random(SPAN);
+
+    decoded = Wire.feed(channel, concat(writeHeader(SPAN_OFFSET, SPAN), data, READ), chunk);
+
+    assertThat(decoded).hasSize(2);
+    ByteBuf payload = ((NbdRequest) decoded.get(0)).payload();
+    assertThat(ByteBufUtil.getBytes(payload)).isEqualTo(data);
+    assertThat(wholeBlockStarts(payload)).containsExactly(3096, 3096 + BLOCK);
+    assertThat(((NbdRequest) decoded.get(1)).type()).isZero();
+  }
+
+  @ParameterizedTest(name = "reads of up to {0} bytes")
+  @ValueSource(ints = {1, 700, 4096})
+  void socketReadsFillTheLentRestOfTheBlockInPlace(int readSize) {
+    byte[] stream = concat(writeHeader(SPAN_OFFSET, SPAN), random(SPAN));
+    int pos = NbdProtocol.REQUEST_SIZE + 10;
+    channel.writeInbound(Unpooled.wrappedBuffer(stream, 0, pos));
+    int lentReads = 0;
+    while (pos < stream.length) { // what a socket read loop does with RequestDecoder.receiveBuffer
+      ByteBuf lent = decoder.receiveBuffer();
+      int n = Math.min(readSize, stream.length - pos);
+      if (lent != null) {
+        n = Math.min(n, lent.writableBytes());
+        lent.writeBytes(stream, pos, n);
+        lentReads++;
+      }
+      channel.writeInbound(lent != null ? lent : Unpooled.wrappedBuffer(stream, pos, n));
+      pos += n;
+    }
+    decoded = Wire.feed(channel, new byte[0], 1);
+
+    assertThat(lentReads).isPositive();
+    ByteBuf payload = ((NbdRequest) decoded.get(0)).payload();
+    assertThat(ByteBufUtil.getBytes(payload))
+        .isEqualTo(Arrays.copyOfRange(stream, NbdProtocol.REQUEST_SIZE, stream.length));
+    assertThat(wholeBlockStarts(payload)).containsExactly(3096, 3096 + BLOCK);
+    assertThat(decoder.receiveBuffer()).as("between requests").isNull();
+  }
+
+  @Test
+  void aLentBufferThatGotNothingIsTakenBack() {
+    byte[] data = random(SPAN);
+    channel.writeInbound(Unpooled.wrappedBuffer(concat(writeHeader(SPAN_OFFSET, SPAN),
+        Arrays.copyOf(data, 5000))));
+    ByteBuf lent = decoder.receiveBuffer();
+    assertThat(lent).isNotNull();
+    lent.release(); // a read that found the socket empty
+
+    decoded = Wire.feed(channel, Arrays.copyOfRange(data, 5000, SPAN), 3000);
+
+    assertThat(ByteBufUtil.getBytes(((NbdRequest) decoded.get(0)).payload())).isEqualTo(data);
+  }
+
+  @Test
+  void shortAndUnalignedPayloadsAreNotLentBlocks() {
+    decoded = Wire.feed(channel, hex("25609513 0000 0001 0000000000000001 0000000000000010 00001000"), 1);
+
+    assertThat(decoder.receiveBuffer()).as("4 KiB at 16: no whole block").isNull();
+    decoded = Wire.feed(channel, new byte[BLOCK], 1000);
+    assertThat(wholeBlockStarts(((NbdRequest) decoded.get(0)).payload())).isEmpty();
+  }
+
+  @Test
+  void aConnectionClosedMidPayloadReleasesWhatItHeld() {
+    byte[] data = random(SPAN);
+
+    decoded = Wire.feed(channel, concat(writeHeader(SPAN_OFFSET, SPAN),
+        Arrays.copyOf(data, 5000)), 1000);
+    channel.finishAndReleaseAll(); // NoLeaks fails the test if the partial block or slices leaked
+
+    assertThat(decoded).isEmpty();
+  }
+
+  private RequestDecoder decoder(boolean extended) {
+    return decoder = new RequestDecoder(extended, MAX_PAYLOAD, BLOCK, blocks);
+  }
+
+  private static byte[] writeHeader(long offset, int length) {
+    return hex(String.format("25609513 0000 0001 0000000000000007 %016x %08x", offset, length));
+  }
+
+  private static byte[] random(int n) {
+    byte[] b = new byte[n];
+    new Random(n).nextBytes(b);
+    return b;
+  }
+
+  /** Payload offsets of the components that are whole buffers from {@link #blocks}. */
+  private List<Integer> wholeBlockStarts(ByteBuf payload) {
+    List<Integer> starts = new ArrayList<>();
+    if (payload instanceof CompositeByteBuf c) {
+      for (int i = 0; i < c.numComponents(); i++) {
+        ByteBuf part = c.component(i);
+        ByteBuf root = part;
+        while (root.unwrap() != null) {
+          root = root.unwrap();
+        }
+        if (root.alloc() == blocks && root.capacity() == BLOCK && part.readableBytes() == BLOCK) {
+          starts.add(c.toByteIndex(i));
+        }
+      }
+    }
+    return starts;
   }
 }

@@ -1,0 +1,130 @@
+package dev.torus.nbd;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Gathers one WRITE payload that covers at least one whole aligned block of the device, so that
+ * the device keeps those blocks' buffers instead of copying them ({@link
+ * dev.torus.volume.BlockDevice#bufferAllocator()}).
+ *
+ * <p>Bytes of a whole block go into a block-sized buffer from the device's allocator. When the
+ * decoder holds nothing else, {@link #receiveBuffer()} lends the unfilled rest of that buffer to
+ * the next socket read, so the kernel copies the bytes straight into the block; only what arrived
+ * together with the request header is copied here. Bytes of the partial blocks at either end stay
+ * slices of the socket's buffers, as a short write's payload does. The payload is a composite of
+ * those slices and the block buffers, in order.
+ */
+final class PayloadReceiver {
+  private final int blockSize;
+  private final ByteBufAllocator blocks;
+  private final CompositeByteBuf payload = Unpooled.compositeBuffer(Integer.MAX_VALUE);
+  /** Device offsets: the payload's end, and the whole blocks' range inside it. */
+  private final long end;
+  private final long wholeStart;
+  private final long wholeEnd;
+  /** Device offset of the next payload byte. */
+  private long position;
+  private @Nullable ByteBuf block;
+  /** The part of {@link #block} lent to the socket read now under way. */
+  private @Nullable ByteBuf lent;
+
+  PayloadReceiver(long offset, int length, int blockSize, ByteBufAllocator blocks) {
+    this.blockSize = blockSize;
+    this.blocks = blocks;
+    this.position = offset;
+    this.end = offset + length;
+    this.wholeStart = roundUp(offset, blockSize);
+    this.wholeEnd = end / blockSize * blockSize;
+  }
+
+  /** Whether a payload at {@code offset} holds a whole aligned block; offsets are unsigned. */
+  static boolean holdsWholeBlock(long offset, long length, int blockSize) {
+    if (offset < 0 || length > Long.MAX_VALUE - offset) {
+      return false; // beyond 2^63: out of range for any device, so the handler refuses it
+    }
+    long start = roundUp(offset, blockSize);
+    return (offset + length) / blockSize * blockSize - start >= blockSize;
+  }
+
+  private static long roundUp(long offset, int blockSize) {
+    return -Math.floorDiv(-offset, blockSize) * blockSize;
+  }
+
+  /** Takes bytes of the payload from {@code in}; true once the payload is complete. */
+  boolean absorb(ByteBuf in) {
+    if (in == lent) { // the read put these bytes into the block already
+      int n = in.readableBytes();
+      in.skipBytes(n);
+      ByteBuf filling = block();
+      filling.writerIndex(filling.writerIndex() + n);
+      filled(n);
+    }
+    lent = null;
+    while (position < end && in.isReadable()) {
+      if (inWholeBlock()) {
+        ByteBuf filling = block();
+        int n = Math.min(in.readableBytes(), filling.writableBytes());
+        filling.writeBytes(in, n);
+        filled(n);
+      } else {
+        long segmentEnd = position < wholeStart ? wholeStart : end;
+        int n = (int) Math.min(in.readableBytes(), segmentEnd - position);
+        payload.addComponent(true, in.readRetainedSlice(n));
+        position += n;
+      }
+    }
+    return position == end;
+  }
+
+  /**
+   * The rest of the block being received, for the next socket read to fill; null when the next
+   * bytes belong to a partial block. Each call takes back what the previous one lent.
+   */
+  @Nullable ByteBuf receiveBuffer() {
+    lent = null;
+    if (!inWholeBlock()) {
+      return null;
+    }
+    ByteBuf filling = block();
+    int filled = filling.writerIndex();
+    lent = filling.retainedSlice(filled, blockSize - filled).clear();
+    return lent;
+  }
+
+  /** The complete payload; the caller owns it. */
+  ByteBuf payload() {
+    return payload;
+  }
+
+  /** Frees what an incomplete payload holds. */
+  void release() {
+    payload.release();
+    if (block != null) {
+      block.release();
+      block = null;
+    }
+  }
+
+  private boolean inWholeBlock() {
+    return position >= wholeStart && position < wholeEnd;
+  }
+
+  private ByteBuf block() {
+    if (block == null) {
+      block = blocks.directBuffer(blockSize, blockSize);
+    }
+    return block;
+  }
+
+  private void filled(int n) {
+    position += n;
+    if (!block().isWritable()) {
+      payload.addComponent(true, block);
+      block = null;
+    }
+  }
+}
