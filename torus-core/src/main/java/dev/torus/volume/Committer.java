@@ -12,6 +12,7 @@ import dev.torus.metadata.Versioned;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -97,8 +98,8 @@ final class Committer {
     if (v.pending.isEmpty() && !v.resized) {
       return Futures.done();
     }
-    TreeMap<Long, PendingBlock> frozen = v.pending;
-    v.pending = new TreeMap<>();
+    HashMap<Long, PendingBlock> frozen = v.pending;
+    v.pending = new HashMap<>();
     v.frozen = frozen;
     v.dirty.clearQueue();
     // Every data block the new tree gets from this session has its ref before the high-water
@@ -135,7 +136,7 @@ final class Committer {
    * What one commit works from, captured at freeze time; {@code fresh} holds the refs allocated
    * then for the frozen blocks that have none yet (guarded by the volume).
    */
-  private record Snapshot(TreeMap<Long, PendingBlock> frozen, TreeRoot base, long baseRevision,
+  private record Snapshot(HashMap<Long, PendingBlock> frozen, TreeRoot base, long baseRevision,
       long size, boolean resized, long highWater, ArrayDeque<BlockRef> fresh) {}
 
   /** The map changes of the stored blocks, and the blocks the store refused for lack of space. */

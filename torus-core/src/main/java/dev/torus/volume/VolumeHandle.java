@@ -15,6 +15,7 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -79,8 +80,8 @@ final class VolumeHandle implements BlockVolume {
   long size;
   TreeRoot committed;
   long committedRevision;
-  TreeMap<Long, PendingBlock> pending = new TreeMap<>();
-  @Nullable TreeMap<Long, PendingBlock> frozen;
+  HashMap<Long, PendingBlock> pending = new HashMap<>();
+  @Nullable HashMap<Long, PendingBlock> frozen;
   boolean resized;
   final DirtyBlocks dirty;
   private @Nullable TorusException fenced;
@@ -478,9 +479,9 @@ final class VolumeHandle implements BlockVolume {
       synchronized (this) {
         root = committed;
         if (frozen != null) {
-          overlay(frozen.subMap(first, true, last, true), overlay);
+          overlay(frozen, first, last, overlay);
         }
-        overlay(pending.subMap(first, true, last, true), overlay);
+        overlay(pending, first, last, overlay);
       }
       return map.runs(root, first, last + 1).thenApply(runs -> Run.toExtents(
           Run.overlay(runs, overlay, first, last + 1), blockSize, offset, offset + length));
@@ -489,10 +490,23 @@ final class VolumeHandle implements BlockVolume {
     }
   }
 
-  /** Records which of {@code blocks} are holes now; unchanged ones keep what is under them. */
-  private static void overlay(Map<Long, PendingBlock> blocks, Map<Long, Boolean> overlay) {
+  /**
+   * Records which of {@code blocks} from {@code first} to {@code last} are holes now; unchanged
+   * ones keep what is under them. Looks up each index of a short range, else scans the blocks.
+   */
+  private static void overlay(Map<Long, PendingBlock> blocks, long first, long last,
+      Map<Long, Boolean> overlay) {
+    if (last - first < blocks.size()) {
+      for (long i = first; i <= last; i++) {
+        PendingBlock p = blocks.get(i);
+        if (p != null && !p.unchanged()) {
+          overlay.put(i, p.hole);
+        }
+      }
+      return;
+    }
     blocks.forEach((i, p) -> {
-      if (!p.unchanged()) {
+      if (i >= first && i <= last && !p.unchanged()) {
         overlay.put(i, p.hole);
       }
     });
