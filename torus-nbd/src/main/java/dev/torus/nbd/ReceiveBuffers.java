@@ -43,68 +43,21 @@ final class ReceiveBuffers implements RecvByteBufAllocator {
   }
 
   /** Netty's transports require an extended handle; everything but allocation is delegated. */
-  private final class DecoderFirst implements ExtendedHandle {
-    private final ExtendedHandle delegate;
-
+  private final class DecoderFirst extends DelegatingHandle implements ExtendedHandle {
     DecoderFirst(ExtendedHandle delegate) {
-      this.delegate = delegate;
+      super(delegate);
     }
 
     @Override
     public ByteBuf allocate(ByteBufAllocator alloc) {
       RequestDecoder d = decoder;
       ByteBuf own = d == null ? null : d.receiveBuffer();
-      return own != null ? own : delegate.allocate(alloc);
-    }
-
-    @Override
-    public int guess() {
-      return delegate.guess();
-    }
-
-    @Override
-    public void reset(ChannelConfig config) {
-      delegate.reset(config);
-    }
-
-    @Override
-    public void incMessagesRead(int numMessages) {
-      delegate.incMessagesRead(numMessages);
-    }
-
-    @Override
-    public void lastBytesRead(int bytes) {
-      delegate.lastBytesRead(bytes);
-    }
-
-    @Override
-    public int lastBytesRead() {
-      return delegate.lastBytesRead();
-    }
-
-    @Override
-    public void attemptedBytesRead(int bytes) {
-      delegate.attemptedBytesRead(bytes);
-    }
-
-    @Override
-    public int attemptedBytesRead() {
-      return delegate.attemptedBytesRead();
-    }
-
-    @Override
-    public boolean continueReading() {
-      return delegate.continueReading();
+      return own != null ? own : super.allocate(alloc);
     }
 
     @Override
     public boolean continueReading(UncheckedBooleanSupplier maybeMoreDataSupplier) {
-      return delegate.continueReading(maybeMoreDataSupplier);
-    }
-
-    @Override
-    public void readComplete() {
-      delegate.readComplete();
+      return ((ExtendedHandle) delegate()).continueReading(maybeMoreDataSupplier);
     }
   }
 }
