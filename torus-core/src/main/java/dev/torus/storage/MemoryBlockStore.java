@@ -3,6 +3,7 @@ package dev.torus.storage;
 import dev.torus.BlockRef;
 import dev.torus.BlockType;
 import dev.torus.TorusExceptions;
+import dev.torus.internal.buffer.BlockBuffers;
 import dev.torus.internal.buffer.Crc32c;
 import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
@@ -137,11 +138,7 @@ final class MemoryBlockStore implements BlockStore {
 
   /** The buffer to store for {@code data}, which the caller releases afterwards. */
   private ByteBuf keep(ByteBuf data) {
-    ByteBuf root = data;
-    while (root.unwrap() != null) {
-      root = root.unwrap();
-    }
-    if (root.alloc() == allocator && root.capacity() == blockSize) {
+    if (BlockBuffers.isWholeBlockOf(data, allocator, blockSize)) {
       return data.retainedDuplicate();
     }
     ByteBuf copy = allocator.directBuffer(blockSize, blockSize);

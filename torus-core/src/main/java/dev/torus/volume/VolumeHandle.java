@@ -4,6 +4,7 @@ import dev.torus.BlockRef;
 import dev.torus.ErrorCode;
 import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
+import dev.torus.internal.buffer.BlockBuffers;
 import dev.torus.internal.concurrent.Futures;
 import dev.torus.metadata.SnapshotInfo;
 import dev.torus.metadata.VolumeInfo;
@@ -345,13 +346,7 @@ final class VolumeHandle implements BlockVolume {
       return null;
     }
     ByteBuf part = composite.component(component);
-    ByteBuf root = part;
-    while (root.unwrap() != null) {
-      root = root.unwrap();
-    }
-    boolean ownBlock = root.alloc() == store.allocator() && root.capacity() == blockSize
-        && part.readerIndex() == 0 && part.readableBytes() == blockSize;
-    return ownBlock ? part.retain() : null;
+    return BlockBuffers.isWholeBlockOf(part, store.allocator(), blockSize) ? part.retain() : null;
   }
 
   /**

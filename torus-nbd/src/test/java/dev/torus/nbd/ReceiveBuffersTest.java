@@ -43,17 +43,17 @@ final class ReceiveBuffersTest {
     new Random(3).nextBytes(data);
 
     ByteBuf before = reads.allocate(channel.alloc());
-    assertThat(rootAlloc(before)).as("no request yet: the channel's buffer").isNotSameAs(blocks);
+    assertThat(Wire.root(before).alloc()).as("no request yet: the channel's buffer").isNotSameAs(blocks);
     before.release();
     channel.writeInbound(channel.alloc().buffer().writeBytes(
         hex("25609513 0000 0001 0000000000000001 0000000000000000 00002000")));
     for (int at = 0; at < data.length; at += BLOCK / 2) { // half a block per read
       ByteBuf lent = reads.allocate(channel.alloc());
-      assertThat(rootAlloc(lent)).as("read at %d", at).isSameAs(blocks);
+      assertThat(Wire.root(lent).alloc()).as("read at %d", at).isSameAs(blocks);
       channel.writeInbound(lent.writeBytes(data, at, BLOCK / 2));
     }
     ByteBuf after = reads.allocate(channel.alloc());
-    assertThat(rootAlloc(after)).as("request complete: the channel's buffer").isNotSameAs(blocks);
+    assertThat(Wire.root(after).alloc()).as("request complete: the channel's buffer").isNotSameAs(blocks);
     after.release();
 
     NbdRequest write = channel.readInbound();
@@ -84,13 +84,5 @@ final class ReceiveBuffersTest {
   private RecvByteBufAllocator.ExtendedHandle newHandle() {
     return (RecvByteBufAllocator.ExtendedHandle) channel.config().getRecvByteBufAllocator()
         .newHandle();
-  }
-
-  private static ByteBufAllocator rootAlloc(ByteBuf buf) {
-    ByteBuf root = buf;
-    while (root.unwrap() != null) {
-      root = root.unwrap();
-    }
-    return root.alloc();
   }
 }

@@ -261,10 +261,7 @@ final class RequestDecoderTest {
     if (payload instanceof CompositeByteBuf c) {
       for (int i = 0; i < c.numComponents(); i++) {
         ByteBuf part = c.component(i);
-        ByteBuf root = part;
-        while (root.unwrap() != null) {
-          root = root.unwrap();
-        }
+        ByteBuf root = Wire.root(part);
         if (root.alloc() == blocks && root.capacity() == BLOCK && part.readableBytes() == BLOCK) {
           starts.add(c.toByteIndex(i));
         }

@@ -13,6 +13,15 @@ final class Wire {
   private Wire() {}
 
   /** Bytes from hex; spaces, newlines and {@code |} separators are ignored. */
+  /** The buffer that owns {@code buf}'s memory: {@code buf} itself unless it is a view. */
+  static ByteBuf root(ByteBuf buf) {
+    ByteBuf root = buf;
+    while (root.unwrap() != null) {
+      root = root.unwrap();
+    }
+    return root;
+  }
+
   static byte[] hex(String hex) {
     return ByteBufUtil.decodeHexDump(hex.replaceAll("[\\s|]", ""));
   }
