@@ -27,11 +27,11 @@ public record VolumeConfig(DataSize dirtyLimit, DataSize mapCache, Duration comm
     Duration leaseTtl, String owner, Duration fullStoreWait, Duration reclaimDelay) {
   /**
    * 64 MiB dirty limit, 64 MiB map cache, 5 s background commit, 10 s lease, 10 s wait for a full
-   * store, replaced blocks deleted 1 s after their commit.
+   * store, replaced blocks deleted 100 ms after their commit.
    */
   public static final VolumeConfig DEFAULT = new VolumeConfig(DataSize.ofMebibytes(64),
       DataSize.ofMebibytes(64), Duration.ofSeconds(5), Duration.ofSeconds(10), ownerFor("torus"),
-      Duration.ofSeconds(10), Duration.ofSeconds(1));
+      Duration.ofSeconds(10), Duration.ofMillis(100));
 
   public VolumeConfig {
     Objects.requireNonNull(dirtyLimit, "dirtyLimit");
