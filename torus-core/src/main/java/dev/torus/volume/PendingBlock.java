@@ -10,10 +10,11 @@ import org.jspecify.annotations.Nullable;
  * One data block changed since the last commit. Mutable; every field is guarded by the owning
  * {@link VolumeHandle}'s monitor.
  *
- * <p>States: {@link #loading} set while its old content is being read for a partial write (every
- * other operation on the block waits for it); {@link #hole} when it reads as zero; otherwise its
- * content is in {@link #data}, or, once written back, in the store under {@link #ref} with {@link
- * #crc}, after {@link #stored} completes.
+ * <p>States: {@link #loading} set while its old content is being read for a partial write; writes
+ * meanwhile go into {@link #data} and {@link #written} records where, and every other operation on
+ * the block waits for the read. {@link #hole} when it reads as zero; otherwise its content is in
+ * {@link #data}, or, once written back, in the store under {@link #ref} with {@link #crc}, after
+ * {@link #stored} completes.
  *
  * <p>Sharing: a put is handed a retained view of {@link #data}, not a copy ({@link #shared}); the
  * next change to the block copies the buffer first, so a put never sees bytes change under it.
@@ -35,6 +36,11 @@ final class PendingBlock {
   /** Completes when the latest put of {@link #ref} finished; puts of one ref are chained on it. */
   CompletableFuture<Void> stored = Futures.done();
   @Nullable CompletableFuture<Void> loading;
+  /**
+   * While {@link #loading}, once a write came: the ranges of {@link #data} it holds; the old
+   * content fills the rest when it arrives. Null otherwise.
+   */
+  @Nullable WrittenRanges written;
 
   PendingBlock(long index) {
     this.index = index;

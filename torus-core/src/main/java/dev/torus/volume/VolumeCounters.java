@@ -14,6 +14,11 @@ final class VolumeCounters {
   final AtomicLong stalledWrites = new AtomicLong();
   /** Stalled writes that gave up after {@link VolumeConfig#fullStoreWait()}. */
   final AtomicLong failedStalledWrites = new AtomicLong();
+  /**
+   * Blocks whose acknowledged writes were lost because their old content could not be read to
+   * complete them (the next flush of the volume reports it).
+   */
+  final AtomicLong lostWriteBlocks = new AtomicLong();
   /** Blocks that commits replaced and their writers deleted ({@link SupersededBlocks}). */
   final AtomicLong reclaimedBlocks = new AtomicLong();
 }

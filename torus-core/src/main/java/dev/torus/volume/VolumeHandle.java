@@ -17,6 +17,7 @@ import io.netty.buffer.Unpooled;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -42,7 +43,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Concurrency: one monitor guards the maps and every {@link PendingBlock}; it is held only for
  * in-memory work, never across store or metadata I/O. A partial write to a block that is not in
- * memory loads the old content first; other operations on that block wait for the load.
+ * memory starts reading the old content and is acknowledged at once: its bytes wait in the
+ * block's buffer, and the old content fills the rest when it arrives. Reads, commits and
+ * write-backs of that block wait for it. If the old content cannot be read, those acknowledged
+ * writes are lost: reads of the block fail until a flush reports it, as a disk reports a failed
+ * write-back of its cache ({@link #lostWrites}).
  *
  * <p>Commit ({@link Committer}): freeze pending, store its blocks, apply it to the tree
  * (copy-on-write), store the new pages, sync the store, then compare-and-swap the root in metadata
@@ -87,12 +92,21 @@ final class VolumeHandle implements BlockVolume {
   final DirtyBlocks dirty;
   private @Nullable TorusException fenced;
   private boolean closed;
+  /**
+   * Why acknowledged writes were lost since the last flush reported such a loss (their blocks'
+   * old content could not be read to complete them), or null; the next flush fails with it.
+   */
+  private @Nullable TorusException lostWrites;
+  /** The blocks those writes went to: reads of them fail with {@link #lostWrites} until then. */
+  private final HashSet<Long> lostBlocks = new HashSet<>();
+  private final VolumeCounters counters;
 
   VolumeHandle(VolumeInfo info, long size, TreeRoot committed, long committedRevision,
       boolean followsCommits, BlockMap map, BlockStore store, VolumeMetadata metadata,
       @Nullable VolumeWriter writer, VolumeConfig config, ScheduledExecutorService scheduler,
       VolumeCounters counters) {
     this.executor = scheduler;
+    this.counters = counters;
     this.info = info;
     this.blockSize = store.blockSize();
     this.map = map;
@@ -179,6 +193,9 @@ final class VolumeHandle implements BlockVolume {
     TreeRoot root;
     synchronized (this) {
       checkOpen();
+      if (lostWrites != null && lostBlocks.contains(index)) {
+        return CompletableFuture.failedFuture(lostWrites);
+      }
       PendingBlock p = changed(pending.get(index));
       if (p == null && frozen != null) {
         p = changed(frozen.get(index));
@@ -280,56 +297,81 @@ final class VolumeHandle implements BlockVolume {
 
   /** Applies {@code len} bytes of {@code src} at {@code at} in block {@code index}. */
   private CompletableFuture<Void> writeBlock(long index, int at, @Nullable ByteBuf src, int srcIndex, int len) {
-    CompletableFuture<?> wait;
     synchronized (this) {
       checkWritable();
       PendingBlock p = pending.get(index);
       boolean whole = at == 0 && len == blockSize;
+      CompletableFuture<Void> load = null;
       if (p == null) {
         p = new PendingBlock(index);
         pending.put(index, p);
         if (!whole) {
-          wait = startLoad(p, base(index));
-          return wait.thenCompose(v -> writeBlock(index, at, src, srcIndex, len));
+          load = startLoad(p, base(index));
         }
+      } else if (p.loading == null && p.data == null && !p.hole && !whole && p.ref != null) {
+        BlockPointer stored = new BlockPointer(p.ref, p.crc);
+        load = startLoad(p, p.stored.thenCompose(v -> fetch(index, stored)));
+      }
+      if (load != null && load.isCompletedExceptionally()) {
+        return load; // the old content is unreadable and nothing was acknowledged yet
+      }
+      if (whole) {
+        lostBlocks.remove(index); // every byte of it is known again
       }
       if (p.loading != null) {
-        wait = p.loading;
-      } else if (p.data == null && !p.hole && !whole && p.ref != null) {
-        BlockPointer stored = new BlockPointer(p.ref, p.crc);
-        wait = startLoad(p, p.stored.thenCompose(v -> fetch(index, stored)));
-      } else {
-        ByteBuf kept = whole && src != null ? wholeBlockBuffer(src, srcIndex) : null;
-        if (kept != null) {
-          if (p.data == null) {
-            dirty.added();
-          } else {
-            p.releaseData(); // a put that still stores the old content holds its own reference
-          }
-          p.data = kept;
-        } else if (p.data == null) {
-          p.data = store.allocator().directBuffer(blockSize, blockSize);
-          if (whole && src != null) {
-            p.data.writerIndex(blockSize); // about to be overwritten entirely
-          } else {
-            p.data.writeZero(blockSize);
-          }
-          dirty.added();
-        }
-        dirty.queue(p);
-        p.hole = false;
-        p.version++;
-        if (src == null) {
-          p.writableData().setZero(at, len);
-        } else if (kept == null) {
-          // The source pulls, not the block: a payload gathered from the network is a composite,
-          // which pushed into a buffer would first be merged into a temporary array.
-          src.getBytes(srcIndex, p.writableData(), at, len);
-        }
+        writeWhileLoading(p, at, src, srcIndex, len);
         return Futures.done();
       }
+      ByteBuf kept = whole && src != null ? wholeBlockBuffer(src, srcIndex) : null;
+      if (kept != null) {
+        if (p.data == null) {
+          dirty.added();
+        } else {
+          p.releaseData(); // a put that still stores the old content holds its own reference
+        }
+        p.data = kept;
+      } else if (p.data == null) {
+        p.data = store.allocator().directBuffer(blockSize, blockSize);
+        if (whole && src != null) {
+          p.data.writerIndex(blockSize); // about to be overwritten entirely
+        } else {
+          p.data.writeZero(blockSize);
+        }
+        dirty.added();
+      }
+      dirty.queue(p);
+      p.hole = false;
+      p.version++;
+      if (src == null) {
+        p.writableData().setZero(at, len);
+      } else if (kept == null) {
+        // The source pulls, not the block: a payload gathered from the network is a composite,
+        // which pushed into a buffer would first be merged into a temporary array.
+        src.getBytes(srcIndex, p.writableData(), at, len);
+      }
+      return Futures.done();
     }
-    return wait.thenCompose(v -> writeBlock(index, at, src, srcIndex, len));
+  }
+
+  /**
+   * Applies a write to a block whose old content is still being read: the bytes go into the
+   * block's buffer now and {@link PendingBlock#written} records where; the old content fills the
+   * rest when it arrives ({@link #startLoad}). Called with the monitor held.
+   */
+  private void writeWhileLoading(PendingBlock p, int at, @Nullable ByteBuf src, int srcIndex, int len) {
+    if (p.data == null) {
+      p.data = store.allocator().directBuffer(blockSize, blockSize).writerIndex(blockSize);
+      p.written = new WrittenRanges();
+      dirty.added();
+    }
+    // Nothing shares the buffer yet: write-backs and commits wait for the load.
+    if (src == null) {
+      p.data.setZero(at, len);
+    } else {
+      src.getBytes(srcIndex, p.data, at, len);
+    }
+    p.written.add(at, at + len);
+    p.version++;
   }
 
   /**
@@ -378,8 +420,10 @@ final class VolumeHandle implements BlockVolume {
   }
 
   /**
-   * Fills {@code p.data} from {@code content} (null = zeroes); operations on the block wait on the
-   * returned future. A failed load removes the block from pending if nothing else filled it.
+   * Fills {@code p.data} from {@code content} (null = zeroes), around what writes put there
+   * meanwhile; operations on the block but writes wait on the returned future. A failed load
+   * drops those writes ({@link #loseWrites}) and removes the block from pending if nothing else
+   * filled it.
    */
   private CompletableFuture<Void> startLoad(PendingBlock p, CompletableFuture<@Nullable ByteBuf> content) {
     CompletableFuture<Void> load = new CompletableFuture<>();
@@ -387,10 +431,18 @@ final class VolumeHandle implements BlockVolume {
     content.whenComplete((buf, error) -> {
       synchronized (this) {
         p.loading = null;
-        if (error != null) {
+        if (closed) {
+          p.written = null; // closing let go of the volume's blocks; nothing to fill any more
+        } else if (error != null) {
+          if (p.written != null) {
+            loseWrites(p, TorusExceptions.unwrap(error));
+          }
           if (p.unchanged() && pending.get(p.index) == p) {
             pending.remove(p.index);
           }
+        } else if (p.written != null) {
+          fillGaps(p, buf);
+          dirty.queue(p);
         } else if (p.data == null) {
           p.data = store.allocator().directBuffer(blockSize, blockSize);
           if (buf == null) {
@@ -412,6 +464,59 @@ final class VolumeHandle implements BlockVolume {
       }
     });
     return load;
+  }
+
+  /** Copies the old content (null = zeroes) into the bytes of {@code p.data} no write filled. */
+  private void fillGaps(PendingBlock p, @Nullable ByteBuf old) {
+    int[] gaps = p.written.gaps(blockSize);
+    p.written = null;
+    for (int i = 0; i < gaps.length; i += 2) {
+      int from = gaps[i];
+      int length = gaps[i + 1] - from;
+      if (old == null) {
+        p.data.setZero(from, length);
+      } else {
+        p.data.setBytes(from, old, old.readerIndex() + from, length);
+      }
+    }
+  }
+
+  /**
+   * The old content of a block with acknowledged writes could not be read: the block goes back
+   * to what it was before them (what is stored under its ref, or its committed content), reads of
+   * it fail, and the next flush reports the loss. Called with the monitor held.
+   */
+  private void loseWrites(PendingBlock p, TorusException cause) {
+    p.releaseData();
+    p.written = null;
+    p.version++;
+    dirty.dropped();
+    lostBlocks.add(p.index);
+    counters.lostWriteBlocks.incrementAndGet();
+    if (lostWrites == null) {
+      lostWrites = new TorusException(cause.code(), "volume '" + info.name() + "': writes to block "
+          + p.index + " were acknowledged, but its old content could not be read to complete the"
+          + " block, so they are lost (reads of such blocks fail until a flush reports it): "
+          + cause.getMessage(), cause);
+      log.error("{}", lostWrites.getMessage());
+    }
+  }
+
+  /** Fails with the loss of acknowledged writes not reported yet, once, and forgets it. */
+  private synchronized void reportLostWrites(@Nullable Throwable commitFailure) {
+    TorusException lost = lostWrites;
+    if (lost == null) {
+      if (commitFailure != null) {
+        throw TorusExceptions.unwrap(commitFailure);
+      }
+      return;
+    }
+    lostWrites = null;
+    lostBlocks.clear();
+    if (commitFailure != null) {
+      lost.addSuppressed(TorusExceptions.unwrap(commitFailure));
+    }
+    throw lost;
   }
 
   /** Writes back old blocks when over the memory limit; pushes back if far over it. */
@@ -451,6 +556,7 @@ final class VolumeHandle implements BlockVolume {
         }
         p.hole = true;
         p.version++;
+        lostBlocks.remove(index);
         return Futures.done();
       }
       wait = p.loading;
@@ -527,7 +633,11 @@ final class VolumeHandle implements BlockVolume {
         return CompletableFuture.failedFuture(fenced);
       }
     }
-    return commitWaitingForRoom(System.nanoTime() + fullStoreWait.toNanos(), FLUSH_RETRY_FIRST);
+    return commitWaitingForRoom(System.nanoTime() + fullStoreWait.toNanos(), FLUSH_RETRY_FIRST)
+        .handle((v, e) -> {
+          reportLostWrites(e);
+          return null;
+        });
   }
 
   /**
@@ -654,8 +764,10 @@ final class VolumeHandle implements BlockVolume {
       Futures.join(writeBacksDone());
     }
     superseded.close();
+    TorusException lost;
     synchronized (this) {
       closed = true;
+      lost = lostWrites;
       pending.values().forEach(PendingBlock::releaseData);
       pending.clear();
     }
@@ -663,9 +775,16 @@ final class VolumeHandle implements BlockVolume {
       writer.close(metadata);
     }
     if (failure != null) {
-      throw new TorusException(failure.code(), "closing volume '" + info.name()
+      TorusException closing = new TorusException(failure.code(), "closing volume '" + info.name()
           + "': the last commit failed, writes since the previous commit are lost: "
           + failure.getMessage(), failure);
+      if (lost != null) {
+        closing.addSuppressed(lost);
+      }
+      throw closing;
+    }
+    if (lost != null) {
+      throw lost;
     }
   }
 

@@ -145,7 +145,9 @@ public final class VolumeService implements MeterBinder {
    * torus_volume_stalled_writes} (writes that waited for a store that refused data, with the
    * writer's memory full), {@code torus_volume_failed_stalled_writes} (those that gave up) and
    * {@code torus_volume_reclaimed_blocks} (blocks that commits replaced and their writers deleted
-   * without waiting for garbage collection).
+   * without waiting for garbage collection) and {@code torus_volume_lost_write_blocks} (blocks
+   * whose acknowledged writes were lost because their old content could not be read; each such
+   * loss fails the volume's next flush).
    */
   @Override
   public void bindTo(MeterRegistry registry) {
@@ -156,6 +158,8 @@ public final class VolumeService implements MeterBinder {
     FunctionCounter.builder("torus_volume_failed_stalled_writes", counters.failedStalledWrites,
         AtomicLong::get).register(registry);
     FunctionCounter.builder("torus_volume_reclaimed_blocks", counters.reclaimedBlocks,
+        AtomicLong::get).register(registry);
+    FunctionCounter.builder("torus_volume_lost_write_blocks", counters.lostWriteBlocks,
         AtomicLong::get).register(registry);
   }
 }
