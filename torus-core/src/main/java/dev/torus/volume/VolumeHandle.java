@@ -99,6 +99,14 @@ final class VolumeHandle implements BlockVolume {
   private @Nullable TorusException lostWrites;
   /** The blocks those writes went to: reads of them fail with {@link #lostWrites} until then. */
   private final HashSet<Long> lostBlocks = new HashSet<>();
+  /** Blocks being loaded that hold acknowledged writes ({@link PendingBlock#written}). */
+  private int deferredBlocks;
+  /**
+   * Most {@link #deferredBlocks} at once: half the dirty limit. Beyond it a write waits for its
+   * block's old content, so a store that reads slowly slows writers down instead of letting
+   * their blocks pile up in memory.
+   */
+  private final int maxDeferredBlocks;
   private final VolumeCounters counters;
 
   VolumeHandle(VolumeInfo info, long size, TreeRoot committed, long committedRevision,
@@ -116,6 +124,7 @@ final class VolumeHandle implements BlockVolume {
     this.dirty = new DirtyBlocks(this, blockSize, config.dirtyLimit().bytes(),
         config.fullStoreWait(), counters);
     this.fullStoreWait = config.fullStoreWait();
+    this.maxDeferredBlocks = (int) Math.max(1, config.dirtyLimit().bytes() / blockSize / 2);
     this.zeros = new byte[blockSize];
     this.size = size;
     this.committed = committed;
@@ -319,6 +328,9 @@ final class VolumeHandle implements BlockVolume {
         lostBlocks.remove(index); // every byte of it is known again
       }
       if (p.loading != null) {
+        if (p.written == null && deferredBlocks >= maxDeferredBlocks) {
+          return p.loading.thenCompose(v -> writeBlock(index, at, src, srcIndex, len));
+        }
         writeWhileLoading(p, at, src, srcIndex, len);
         return Futures.done();
       }
@@ -362,6 +374,7 @@ final class VolumeHandle implements BlockVolume {
     if (p.data == null) {
       p.data = store.allocator().directBuffer(blockSize, blockSize).writerIndex(blockSize);
       p.written = new WrittenRanges();
+      deferredBlocks++;
       dirty.added();
     }
     // Nothing shares the buffer yet: write-backs and commits wait for the load.
@@ -431,6 +444,9 @@ final class VolumeHandle implements BlockVolume {
     content.whenComplete((buf, error) -> {
       synchronized (this) {
         p.loading = null;
+        if (p.written != null) {
+          deferredBlocks--;
+        }
         if (closed) {
           p.written = null; // closing let go of the volume's blocks; nothing to fill any more
         } else if (error != null) {

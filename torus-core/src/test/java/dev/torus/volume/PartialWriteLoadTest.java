@@ -4,6 +4,7 @@ import static dev.torus.internal.concurrent.Futures.join;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.torus.DataSize;
 import dev.torus.TorusExceptions;
 import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.storage.BlockStores;
@@ -89,6 +90,39 @@ final class PartialWriteLoadTest {
     }
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
       assertThat(content(v)).isEqualTo(whole);
+    }
+  }
+
+  @Test
+  void writesWaitForTheOldContentOnceHalfTheDirtyLimitIsWaitingForIt() throws Exception {
+    GatedStore slow = new GatedStore(BlockStores.inMemory(BS, 1 << 12));
+    // Half of a two-block dirty limit: one block may wait for its old content with writes in it.
+    try (VolumeFixture small = VolumeFixture.build(BS, VolumeConfig.DEFAULT
+        .withCommitInterval(Duration.ZERO).withDirtyLimit(DataSize.ofBytes(2 * BS)),
+        s -> KvMetadata.inMemory(Clock.systemUTC(), s), slow)) {
+      join(small.volumes.catalog().create("w", 4L * BS));
+      try (BlockVolume v = join(small.volumes.openWritable("w"))) {
+        join(v.write(0, Unpooled.wrappedBuffer(old)));
+        join(v.write(BS, Unpooled.wrappedBuffer(old)));
+        join(v.flush());
+        CompletableFuture<Void> gets = slow.holdGets();
+        CompletableFuture<Void> first = v.write(10, Unpooled.wrappedBuffer(new byte[] {1}));
+        CompletableFuture<Void> second = v.write(BS + 10, Unpooled.wrappedBuffer(new byte[] {2}));
+        CompletableFuture<Void> again = v.write(11, Unpooled.wrappedBuffer(new byte[] {3}));
+        assertThat(first).as("the first block's write").isCompleted();
+        assertThat(again).as("another write to that block").isCompleted();
+        assertThat(second).as("a write to a second block").isNotDone();
+
+        gets.complete(null);
+        join(second);
+        byte[] both = bytes(join(v.read(0, 2 * BS)));
+        assertThat(both[10]).isEqualTo((byte) 1);
+        assertThat(both[11]).isEqualTo((byte) 3);
+        assertThat(both[BS + 10]).isEqualTo((byte) 2);
+        assertThat(both[12]).as("old content around the writes").isEqualTo(old[12]);
+        assertThat(both[BS + 11]).isEqualTo(old[11]);
+        join(v.flush());
+      }
     }
   }
 
