@@ -44,10 +44,17 @@ public interface BlockDevice extends AutoCloseable {
   /** Reads {@code length} bytes at {@code offset}; the range must lie inside the device. */
   CompletableFuture<ByteBuf> read(long offset, int length);
 
-  /** Writes the readable bytes of {@code data} at {@code offset}. */
+  /**
+   * Writes the readable bytes of {@code data} at {@code offset}. Completion means later reads see
+   * the bytes, not that they are durable; a failure to store them that shows only afterwards is
+   * reported by the next {@link #flush()}.
+   */
   CompletableFuture<Void> write(long offset, ByteBuf data);
 
-  /** Makes every write that completed before this call durable. */
+  /**
+   * Makes every write that completed before this call durable, or fails if any of them could not
+   * be stored.
+   */
   CompletableFuture<Void> flush();
 
   /**
