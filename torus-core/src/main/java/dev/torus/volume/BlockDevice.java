@@ -45,9 +45,9 @@ public interface BlockDevice extends AutoCloseable {
   CompletableFuture<ByteBuf> read(long offset, int length);
 
   /**
-   * Writes the readable bytes of {@code data} at {@code offset}. Completion means later reads see
-   * the bytes, not that they are durable; a failure to store them that shows only afterwards is
-   * reported by the next {@link #flush()}.
+   * Writes the readable bytes of {@code data} at {@code offset}. Completion means that later reads
+   * return the bytes (or fail), not that they are durable; a failure to store them that shows only
+   * afterwards is reported by the next {@link #flush()}.
    */
   CompletableFuture<Void> write(long offset, ByteBuf data);
 
