@@ -9,10 +9,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A store in front of another whose puts or gets can be held back (they stay in flight until the
- * gate opens), and that counts puts, to see what a volume writes back and when.
+ * gate opens), and that counts puts and gets, to see what a volume writes back and reads, and when.
  */
 final class GatedStore extends ForwardingBlockStore {
   private final AtomicInteger puts = new AtomicInteger();
+  private final AtomicInteger gets = new AtomicInteger();
   private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
   private volatile CompletableFuture<Void> getGate = CompletableFuture.completedFuture(null);
 
@@ -39,6 +40,11 @@ final class GatedStore extends ForwardingBlockStore {
     return puts.get();
   }
 
+  /** Checked gets started so far (the volume's reads of data blocks). */
+  int gets() {
+    return gets.get();
+  }
+
   @Override
   public CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data) {
     puts.incrementAndGet();
@@ -53,6 +59,7 @@ final class GatedStore extends ForwardingBlockStore {
 
   @Override
   public CompletableFuture<ByteBuf> getBlock(BlockRef ref, int expectedCrc) {
+    gets.incrementAndGet();
     return getGate.thenCompose(v -> store.getBlock(ref, expectedCrc));
   }
 }

@@ -11,6 +11,7 @@ import dev.torus.storage.BlockStores;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.util.concurrent.DefaultEventExecutor;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
@@ -74,6 +75,28 @@ final class PartialWriteLoadTest {
     }
     try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
       assertThat(content(v)).as("as committed").isEqualTo(expected);
+    }
+  }
+
+  @Test
+  void onAnEventLoopTheOldContentIsReadAfterTheTaskThatWrote() throws Exception {
+    byte[] expected = old.clone();
+    expected[100] = 1;
+    DefaultEventExecutor loop = new DefaultEventExecutor();
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      join(v.write(0, Unpooled.wrappedBuffer(old)));
+      join(v.flush());
+      int before = store.gets();
+      int[] seen = loop.submit(() -> {
+        CompletableFuture<Void> write = v.write(100, Unpooled.wrappedBuffer(new byte[] {1}));
+        return new int[] {write.isDone() ? 1 : 0, store.gets() - before};
+      }).get();
+      assertThat(seen[0]).as("the write completed within the task").isEqualTo(1);
+      assertThat(seen[1]).as("gets of the old content during the task").isZero();
+      assertThat(content(v)).isEqualTo(expected);
+      assertThat(store.gets() - before).as("gets once the loop moved on").isEqualTo(1);
+    } finally {
+      loop.shutdownGracefully().sync();
     }
   }
 
