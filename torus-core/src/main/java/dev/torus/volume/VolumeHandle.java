@@ -357,12 +357,8 @@ final class VolumeHandle implements BlockVolume {
       dirty.queue(p);
       p.hole = false;
       p.version++;
-      if (src == null) {
-        p.writableData().setZero(at, len);
-      } else if (kept == null) {
-        // The source pulls, not the block: a payload gathered from the network is a composite,
-        // which pushed into a buffer would first be merged into a temporary array.
-        src.getBytes(srcIndex, p.writableData(), at, len);
+      if (kept == null) {
+        copyInto(p.writableData(), at, src, srcIndex, len);
       }
       return Futures.done();
     }
@@ -381,13 +377,20 @@ final class VolumeHandle implements BlockVolume {
       dirty.added();
     }
     // Nothing shares the buffer yet: write-backs and commits wait for the load.
-    if (src == null) {
-      p.data.setZero(at, len);
-    } else {
-      src.getBytes(srcIndex, p.data, at, len);
-    }
+    copyInto(p.data, at, src, srcIndex, len);
     p.written.add(at, at + len);
     p.version++;
+  }
+
+  /** Puts {@code len} bytes of {@code src} (null: zeroes) at {@code at} in {@code block}. */
+  private static void copyInto(ByteBuf block, int at, @Nullable ByteBuf src, int srcIndex, int len) {
+    if (src == null) {
+      block.setZero(at, len);
+    } else {
+      // The source pulls, not the block: a payload gathered from the network is a composite,
+      // which pushed into a buffer would first be merged into a temporary array.
+      src.getBytes(srcIndex, block, at, len);
+    }
   }
 
   /**
