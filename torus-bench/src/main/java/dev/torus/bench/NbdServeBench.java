@@ -42,7 +42,7 @@ import java.util.stream.Stream;
  * <pre>
  * bench/run NbdServeBench [--store memory|file] [--dir DIR] [--size 1GiB] [--block-size 32KiB]
  *                         [--port 10809] [--export bench] [--unix PATH] [--io-threads N]
- *                         [--dirty-limit 64MiB] [--reclaim-delay-ms 100]
+ *                         [--idle-poll-us 50] [--dirty-limit 64MiB] [--reclaim-delay-ms 100]
  * </pre>
  *
  * <ul>
@@ -58,7 +58,8 @@ import java.util.stream.Stream;
  * every 5 s; FLUSH and FUA commit). A garbage collector runs as it does in {@code torusd}, only
  * more often (every 5 s, 5 s grace): the writer deletes the data blocks its commits replace, but
  * the map pages every commit rewrites are the collector's. The store has room for four times the
- * volume; {@code --dirty-limit} sets how much written data the volume holds in memory, and {@code
+ * volume; {@code --idle-poll-us} sets how long the server's event loops poll before they sleep
+ * ({@link NbdServerConfig#idlePoll()}, 0 for not at all), {@code --dirty-limit} how much written data the volume holds in memory, and {@code
  * --reclaim-delay-ms} how long after a commit the writer deletes what it replaced ({@link
  * VolumeConfig#reclaimDelay()}). The in-memory store keeps its blocks off the heap: give the JVM
  * {@code -XX:MaxDirectMemorySize} for that ({@code BENCH_JAVA_OPTS}). The export is also the
@@ -86,6 +87,7 @@ public final class NbdServeBench {
         case "--export" -> export = value;
         case "--unix" -> config.unixSocket(Path.of(value));
         case "--io-threads" -> config.ioThreads(Integer.parseInt(value));
+        case "--idle-poll-us" -> config.idlePoll(Duration.ofNanos(1000 * Long.parseLong(value)));
         case "--dirty-limit" -> volumeConfig = volumeConfig.withDirtyLimit(DataSize.parse(value));
         case "--reclaim-delay-ms" ->
             volumeConfig = volumeConfig.withReclaimDelay(Duration.ofMillis(Long.parseLong(value)));

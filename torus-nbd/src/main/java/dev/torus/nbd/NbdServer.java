@@ -76,7 +76,7 @@ public final class NbdServer implements AutoCloseable {
     this.group =
         new MultiThreadIoEventLoopGroup(
             config.ioThreads(), new DefaultThreadFactory("torus-nbd-io", true),
-            transport.ioHandlerFactory());
+            transport.ioHandlerFactory(config.idlePoll()));
     this.closer = Executors.newCachedThreadPool(new DefaultThreadFactory("torus-nbd-close", true));
     this.context = new ServerContext(config, exports, closer);
     this.connections = new DefaultChannelGroup("nbd-connections", GlobalEventExecutor.INSTANCE);

@@ -25,6 +25,10 @@ import org.jspecify.annotations.Nullable;
  * @param maxInFlight requests per connection being served at once before the server stops reading
  *     from that connection; replies not yet written to the socket count as in flight
  * @param ioThreads event-loop threads shared by all connections
+ * @param idlePoll how long an event loop that has run out of work polls its connections for more
+ *     before it sleeps; zero sleeps at once. Polling saves the wake-up of a client that sends its
+ *     next request right after each reply (queue depth 1), at the price of that much CPU after
+ *     each burst of work; an idle server sleeps either way. At most {@link #MAX_IDLE_POLL}
  * @param handshakeTimeout how long a client may take from connecting to entering transmission
  * @param shutdownGrace how long {@link NbdServer#close()} waits for connections to finish their
  *     in-flight requests before closing them
@@ -38,6 +42,7 @@ public record NbdServerConfig(
     int maxPayload,
     int maxInFlight,
     int ioThreads,
+    Duration idlePoll,
     Duration handshakeTimeout,
     Duration shutdownGrace) {
   /** Largest payload clients may assume without asking (2^25), and the default. */
@@ -45,6 +50,12 @@ public record NbdServerConfig(
 
   /** Smallest accepted {@link #maxPayload}: DF reads up to 64 KiB must always work. */
   public static final int MIN_MAX_PAYLOAD = NbdProtocol.MIN_DF_READ;
+
+  /** Default {@link #idlePoll}: longer than a client at queue depth 1 takes to send its next request. */
+  public static final Duration DEFAULT_IDLE_POLL = Duration.ofNanos(50_000);
+
+  /** Longest accepted {@link #idlePoll}: beyond it polling costs far more than it saves. */
+  public static final Duration MAX_IDLE_POLL = Duration.ofMillis(10);
 
   /** Loopback on the IANA NBD port, no Unix socket, writable, 32 MiB payloads. */
   public static final NbdServerConfig DEFAULT = builder().build();
@@ -54,6 +65,7 @@ public record NbdServerConfig(
       throw new IllegalArgumentException("no listener: give a TCP address, a Unix socket or both");
     }
     Objects.requireNonNull(description, "description");
+    Objects.requireNonNull(idlePoll, "idlePoll");
     Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
     if (description.getBytes(StandardCharsets.UTF_8).length > NbdProtocol.MAX_STRING_LENGTH) {
@@ -66,6 +78,10 @@ public record NbdServerConfig(
     if (maxInFlight < 1 || ioThreads < 1) {
       throw new IllegalArgumentException(
           "maxInFlight and ioThreads must be positive: " + maxInFlight + ", " + ioThreads);
+    }
+    if (idlePoll.isNegative() || idlePoll.compareTo(MAX_IDLE_POLL) > 0) {
+      throw new IllegalArgumentException(
+          "idlePoll must be between 0 and " + MAX_IDLE_POLL.toMillis() + " ms: " + idlePoll);
     }
     if (handshakeTimeout.isNegative() || handshakeTimeout.isZero() || shutdownGrace.isNegative()) {
       throw new IllegalArgumentException(
@@ -89,6 +105,7 @@ public record NbdServerConfig(
     private int maxPayload = DEFAULT_MAX_PAYLOAD;
     private int maxInFlight = 128;
     private int ioThreads = Runtime.getRuntime().availableProcessors();
+    private Duration idlePoll = DEFAULT_IDLE_POLL;
     private Duration handshakeTimeout = Duration.ofSeconds(10);
     private Duration shutdownGrace = Duration.ofSeconds(10);
 
@@ -147,6 +164,12 @@ public record NbdServerConfig(
       return this;
     }
 
+    /** Polling of an event loop out of work before it sleeps; default 50 µs, zero for none. */
+    public Builder idlePoll(Duration poll) {
+      this.idlePoll = poll;
+      return this;
+    }
+
     /** Time allowed for the handshake; default 10 s. */
     public Builder handshakeTimeout(Duration timeout) {
       this.handshakeTimeout = timeout;
@@ -170,6 +193,7 @@ public record NbdServerConfig(
           maxPayload,
           maxInFlight,
           ioThreads,
+          idlePoll,
           handshakeTimeout,
           shutdownGrace);
     }

@@ -12,7 +12,9 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.spi.SelectorProvider;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * The Netty transport a server runs on: native epoll on Linux (fewer copies and less garbage per
@@ -22,8 +24,8 @@ import java.nio.file.Path;
 enum NbdTransport {
   EPOLL {
     @Override
-    IoHandlerFactory ioHandlerFactory() {
-      return EpollIoHandler.newFactory();
+    IoHandlerFactory ioHandlerFactory(Duration idlePoll) {
+      return EpollIoHandler.newFactory(0, IdlePolling.factory(idlePoll));
     }
 
     @Override
@@ -43,8 +45,8 @@ enum NbdTransport {
   },
   NIO {
     @Override
-    IoHandlerFactory ioHandlerFactory() {
-      return NioIoHandler.newFactory();
+    IoHandlerFactory ioHandlerFactory(Duration idlePoll) {
+      return NioIoHandler.newFactory(SelectorProvider.provider(), IdlePolling.factory(idlePoll));
     }
 
     @Override
@@ -63,7 +65,8 @@ enum NbdTransport {
     }
   };
 
-  abstract IoHandlerFactory ioHandlerFactory();
+  /** Event loops that poll for {@code idlePoll} before they sleep ({@link IdlePolling}). */
+  abstract IoHandlerFactory ioHandlerFactory(Duration idlePoll);
 
   abstract Class<? extends ServerChannel> tcpChannel();
 

@@ -24,6 +24,7 @@ final class ConfigAndResolverTest {
     assertThat(d.unixSocket()).isNull();
     assertThat(d.readOnly()).isFalse();
     assertThat(d.maxPayload()).isEqualTo(32 << 20);
+    assertThat(d.idlePoll()).isEqualTo(Duration.ofNanos(50_000));
   }
 
   @Test
@@ -34,6 +35,10 @@ final class ConfigAndResolverTest {
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> NbdServerConfig.builder().handshakeTimeout(Duration.ZERO).build())
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> NbdServerConfig.builder().idlePoll(Duration.ofNanos(-1)).build())
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> NbdServerConfig.builder().idlePoll(Duration.ofMillis(11)).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("between 0 and 10 ms");
     assertThatThrownBy(() -> NbdServerConfig.builder().description("x".repeat(4097)).build())
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> NbdServerConfig.builder().bindAddress(null).build())

@@ -4,6 +4,7 @@ import dev.torus.nbd.NbdServer;
 import dev.torus.nbd.NbdServerConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -14,8 +15,9 @@ import org.jspecify.annotations.Nullable;
  *
  * @param tcp the {@code --nbd} address, or null
  * @param unix the {@code --nbd-unix} socket path, or null
+ * @param idlePoll the {@code --nbd-idle-poll} time ({@link NbdServerConfig#idlePoll()})
  */
-record NbdListeners(@Nullable InetSocketAddress tcp, @Nullable Path unix) {
+record NbdListeners(@Nullable InetSocketAddress tcp, @Nullable Path unix, Duration idlePoll) {
   /** Whether any NBD listener was asked for. */
   boolean any() {
     return tcp != null || unix != null;
@@ -23,7 +25,7 @@ record NbdListeners(@Nullable InetSocketAddress tcp, @Nullable Path unix) {
 
   /** A server configuration with exactly these listeners; call only if {@link #any()}. */
   NbdServerConfig config() {
-    return NbdServerConfig.builder().bindAddress(tcp).unixSocket(unix)
+    return NbdServerConfig.builder().bindAddress(tcp).unixSocket(unix).idlePoll(idlePoll)
         .description("Torus volume").build();
   }
 

@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.torus.nbd.ExportResolver;
 import dev.torus.nbd.NbdServer;
+import dev.torus.nbd.NbdServerConfig;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +25,7 @@ final class NbdListenersTest {
   @Test
   void aUnixSocketAloneOpensNoTcpPort() {
     Path socket = dir.resolve("nbd.sock");
-    NbdListeners listeners = new NbdListeners(null, socket);
+    NbdListeners listeners = new NbdListeners(null, socket, NbdServerConfig.DEFAULT_IDLE_POLL);
 
     assertThat(listeners.config().bindAddress()).isNull();
     try (NbdServer server = start(listeners)) {
@@ -36,7 +38,7 @@ final class NbdListenersTest {
   @Test
   void bothAreServedAndNamed() {
     Path socket = dir.resolve("nbd.sock");
-    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, socket);
+    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, socket, NbdServerConfig.DEFAULT_IDLE_POLL);
 
     try (NbdServer server = start(listeners)) {
       assertThat(socket).exists();
@@ -48,9 +50,10 @@ final class NbdListenersTest {
 
   @Test
   void tcpAloneOpensNoSocket() {
-    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, null);
+    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, null, Duration.ofMillis(1));
 
     assertThat(listeners.config().unixSocket()).isNull();
+    assertThat(listeners.config().idlePoll()).isEqualTo(Duration.ofMillis(1));
     try (NbdServer server = start(listeners)) {
       assertThat(listeners.describe(server))
           .isEqualTo("nbd://" + server.boundAddress().getHostString() + ":"
@@ -60,8 +63,8 @@ final class NbdListenersTest {
 
   @Test
   void noFlagsAskForNothing() {
-    assertThat(new NbdListeners(null, null).any()).isFalse();
-    assertThat(new NbdListeners(null, dir.resolve("s")).any()).isTrue();
+    assertThat(new NbdListeners(null, null, NbdServerConfig.DEFAULT_IDLE_POLL).any()).isFalse();
+    assertThat(new NbdListeners(null, dir.resolve("s"), NbdServerConfig.DEFAULT_IDLE_POLL).any()).isTrue();
   }
 
   private static NbdServer start(NbdListeners listeners) {
