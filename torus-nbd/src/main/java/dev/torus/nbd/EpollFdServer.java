@@ -4,13 +4,13 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Serves NBD transmission on connected Unix sockets given as file descriptors, on one event-loop
- * thread of its own. Only the native epoll transport can adopt a file descriptor.
+ * thread of its own that polls as {@link NbdServerConfig#DEFAULT} says ({@link IdlePolling}). Only
+ * the native epoll transport can adopt a file descriptor.
  */
 final class EpollFdServer implements KernelSocketServer {
   private final EventLoopGroup group;
@@ -19,7 +19,7 @@ final class EpollFdServer implements KernelSocketServer {
     Epoll.ensureAvailability();
     this.group =
         new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("torus-nbd-kernel", true),
-            EpollIoHandler.newFactory());
+            NbdTransport.EPOLL.ioHandlerFactory(NbdServerConfig.DEFAULT.idlePoll()));
   }
 
   @Override
