@@ -28,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  * @param idlePoll how long an event loop that has run out of work polls its connections for more
  *     before it sleeps; zero sleeps at once. Polling saves the wake-up of a client that sends its
  *     next request right after each reply (queue depth 1), at the price of that much CPU after
- *     each burst of work; an idle server sleeps either way. At most {@link #MAX_IDLE_POLL}
+ *     each burst of work; an idle server sleeps either way. At most {@link #MAX_IDLE_POLL}.
  * @param handshakeTimeout how long a client may take from connecting to entering transmission
  * @param shutdownGrace how long {@link NbdServer#close()} waits for connections to finish their
  *     in-flight requests before closing them

@@ -15,9 +15,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code torusblk nbdserve}: serves every volume over NBD until stopped. */
@@ -63,7 +63,8 @@ public final class NbdServeCommand implements Callable<Integer> {
     try (CliSession s = ((TorusBlk) spec.root().userObject()).open();
         VolumeExports exports = ExportResolver.ofVolumes(s.cluster().volumes(), readOnly);
         NbdServer server = NbdServer.start(NbdServerConfig.builder().bindAddress(listen)
-            .unixSocket(unix).idlePoll(idlePoll).readOnly(readOnly).description("Torus volume").build(), exports)) {
+            .unixSocket(unix).idlePoll(idlePoll).readOnly(readOnly).description("Torus volume")
+            .build(), exports)) {
       spec.commandLine().getOut().println("Serving volumes over NBD at nbd://"
           + server.boundAddress().getHostString() + ":" + server.boundAddress().getPort()
           + (unix == null ? "" : " and " + unix) + (readOnly ? " (read-only)" : ""));
