@@ -5,7 +5,6 @@ import dev.torus.BlockType;
 import dev.torus.ErrorCode;
 import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
-import dev.torus.internal.buffer.Crc32c;
 import dev.torus.internal.concurrent.Futures;
 import dev.torus.metadata.VolumeRoot;
 import dev.torus.metadata.Versioned;
@@ -177,7 +176,7 @@ final class Committer {
             continue;
           }
           BlockRef ref = f.ref != null ? f.ref : snap.fresh.pop();
-          int crc = Crc32c.of(f.data);
+          int crc = f.dataCrc();
           f.ref = ref;
           f.crc = crc;
           ByteBuf data = f.shareData();

@@ -4,7 +4,6 @@ import dev.torus.BlockRef;
 import dev.torus.BlockType;
 import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
-import dev.torus.internal.buffer.Crc32c;
 import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
 import java.time.Duration;
@@ -218,7 +217,7 @@ final class DirtyBlocks {
       p.ref = volume.writer.allocate(BlockType.DATA);
     }
     long version = p.version;
-    int crc = Crc32c.of(data);
+    int crc = p.dataCrc();
     ByteBuf view = p.shareData();
     BlockRef ref = p.ref;
     p.writeBackVersion = version;

@@ -1,6 +1,7 @@
 package dev.torus.volume;
 
 import dev.torus.BlockRef;
+import dev.torus.internal.buffer.Crc32c;
 import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
 import java.util.concurrent.CompletableFuture;
@@ -27,6 +28,9 @@ final class PendingBlock {
   @Nullable ByteBuf data;
   /** Bumped by every change to {@link #data}, so a write-back can tell if it is still current. */
   long version;
+  /** The checksum of {@link #data} at {@link #checksummedVersion}, which is -1 when there is none. */
+  private int dataCrc;
+  private long checksummedVersion = -1;
   /** {@link #data} is also held by a put: copy it before changing it. */
   boolean shared;
   /** The {@link #version} a running write-back is storing, or -1: no second write-back of it. */
@@ -54,8 +58,22 @@ final class PendingBlock {
     return !hole && data == null && ref == null && loading == null;
   }
 
+  /**
+   * The checksum of {@link #data} as it is now. A write that replaces the whole block asks for it
+   * at once, while the bytes are still in the CPU's caches: a write-back or commit comes only after
+   * up to the dirty limit of other writes, when checksumming means reading them from memory again.
+   */
+  int dataCrc() {
+    if (checksummedVersion != version) {
+      dataCrc = Crc32c.of(data);
+      checksummedVersion = version;
+    }
+    return dataCrc;
+  }
+
   /** Drops the in-memory content, if any. */
   void releaseData() {
+    checksummedVersion = -1;
     if (data != null) {
       data.release();
       data = null;

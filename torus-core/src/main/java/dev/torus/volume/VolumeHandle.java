@@ -360,6 +360,9 @@ final class VolumeHandle implements BlockVolume {
       if (kept == null) {
         copyInto(p.writableData(), at, src, srcIndex, len);
       }
+      if (whole && src != null) {
+        p.dataCrc();
+      }
       return Futures.done();
     }
   }
