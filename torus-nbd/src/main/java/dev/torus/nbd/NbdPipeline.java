@@ -47,7 +47,7 @@ final class NbdPipeline {
 
   private static RequestDecoder requestDecoder(Export export) {
     return new RequestDecoder(export.style() == ReplyStyle.EXTENDED, export.maxPayload(),
-        export.device().blockSize(), export.device().bufferAllocator());
+        export.device().blockSize(), export.device().bufferAllocator(), RequestDecoder.READ_SIZE);
   }
 
   /**

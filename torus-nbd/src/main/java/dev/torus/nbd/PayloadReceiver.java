@@ -12,15 +12,22 @@ import org.jspecify.annotations.Nullable;
  * dev.torus.volume.BlockDevice#bufferAllocator()}).
  *
  * <p>Bytes of a whole block go into a block-sized buffer from the device's allocator. When the
- * decoder holds nothing else, {@link #receiveBuffer()} lends the unfilled rest of that buffer to
- * the next socket read, so the kernel copies the bytes straight into the block; only what arrived
- * together with the request header is copied here. Bytes of the partial blocks at either end stay
- * slices of the socket's buffers, as a short write's payload does. The payload is a composite of
- * those slices and the block buffers, in order.
+ * decoder holds nothing else, {@link #receiveBuffer()} offers the next socket read a place for the
+ * whole blocks' bytes: the unfilled rest of the block when blocks are at least as large as a
+ * socket read should be, so the kernel copies them straight into the block; otherwise the
+ * connection's read buffer, from which they are copied into the blocks. The second copy is cheaper
+ * than the reads it saves: reading 32 KiB blocks one at a time took 32 system calls, and as many
+ * TCP window updates, per MiB written; through the read buffer it takes about three, and the copy
+ * comes out of memory the CPU's caches still hold. Only whole blocks' bytes are read into the read
+ * buffer, so it is free again when {@link #absorb} returns. Bytes of the partial blocks at either end stay slices of the socket's buffers,
+ * as a short write's payload does. The payload is a composite of those slices and the block
+ * buffers, in order.
  */
 final class PayloadReceiver {
   private final int blockSize;
   private final ByteBufAllocator blocks;
+  /** Where socket reads put whole blocks' bytes; null when they go into the blocks themselves. */
+  private final @Nullable ByteBuf readBuffer;
   private final CompositeByteBuf payload = Unpooled.compositeBuffer(Integer.MAX_VALUE);
   /** Device offsets: the payload's end, and the whole blocks' range inside it. */
   private final long end;
@@ -32,9 +39,15 @@ final class PayloadReceiver {
   /** The part of {@link #block} lent to the socket read now under way. */
   private @Nullable ByteBuf lent;
 
-  PayloadReceiver(long offset, int length, int blockSize, ByteBufAllocator blocks) {
+  /**
+   * @param readBuffer the connection's buffer for socket reads of whole blocks, lent to one read at
+   *     a time; null to read them into the blocks
+   */
+  PayloadReceiver(long offset, int length, int blockSize, ByteBufAllocator blocks,
+      @Nullable ByteBuf readBuffer) {
     this.blockSize = blockSize;
     this.blocks = blocks;
+    this.readBuffer = readBuffer;
     this.position = offset;
     this.end = offset + length;
     this.wholeStart = roundUp(offset, blockSize);
@@ -81,13 +94,18 @@ final class PayloadReceiver {
   }
 
   /**
-   * The rest of the block being received, for the next socket read to fill; null when the next
-   * bytes belong to a partial block. Each call takes back what the previous one lent.
+   * Where the next socket read should put its bytes, up to the end of the whole blocks: the read
+   * buffer or the rest of the block being received. Null when the next bytes belong to a partial
+   * block. Each call takes back what the previous one lent.
    */
   @Nullable ByteBuf receiveBuffer() {
     lent = null;
     if (!inWholeBlock()) {
       return null;
+    }
+    if (readBuffer != null) {
+      int n = (int) Math.min(readBuffer.capacity(), wholeEnd - position);
+      return readBuffer.retainedSlice(0, n).clear(); // absorb copies every byte of it out
     }
     ByteBuf filling = block();
     int filled = filling.writerIndex();

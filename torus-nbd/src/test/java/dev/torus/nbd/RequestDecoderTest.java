@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -207,6 +208,45 @@ final class RequestDecoderTest {
     assertThat(decoder.receiveBuffer()).as("between requests").isNull();
   }
 
+  @ParameterizedTest(name = "reads of up to {0} bytes")
+  @ValueSource(ints = {1, 700, 4096, 20_000})
+  void smallBlocksAreReadThroughTheConnectionsReadBuffer(int readSize) {
+    channel = new EmbeddedChannel(decoder = new RequestDecoder(false, MAX_PAYLOAD, BLOCK, blocks,
+        3 * BLOCK));
+    int span = 3096 + 5 * BLOCK + 1500; // five whole blocks: two reads of the read buffer or more
+    byte[] stream = concat(writeHeader(SPAN_OFFSET, span), random(span), READ);
+    int pos = NbdProtocol.REQUEST_SIZE + 10;
+    channel.writeInbound(Unpooled.wrappedBuffer(stream, 0, pos));
+    int wholeEnd = NbdProtocol.REQUEST_SIZE + 3096 + 5 * BLOCK; // stream index
+    List<Long> readBuffers = new ArrayList<>();
+    while (pos < stream.length) {
+      ByteBuf lent = decoder.receiveBuffer();
+      int n = Math.min(readSize, stream.length - pos);
+      if (lent != null) {
+        assertThat(Wire.root(lent).alloc()).as("not a block").isNotSameAs(blocks);
+        assertThat(lent.writableBytes()).as("whole blocks' bytes only, at most the read buffer")
+            .isEqualTo(Math.min(3 * BLOCK, wholeEnd - pos));
+        readBuffers.add(lent.memoryAddress());
+        n = Math.min(n, lent.writableBytes());
+        lent.writeBytes(stream, pos, n);
+      }
+      channel.writeInbound(lent != null ? lent : Unpooled.wrappedBuffer(stream, pos, n));
+      pos += n;
+    }
+    decoded = Wire.feed(channel, new byte[0], 1);
+
+    assertThat(readBuffers).as("reads through the read buffer").isNotEmpty();
+    assertThat(Set.copyOf(readBuffers)).as("one buffer, used again and again").hasSize(1);
+    assertThat(decoded).hasSize(2);
+    ByteBuf payload = ((NbdRequest) decoded.get(0)).payload();
+    assertThat(ByteBufUtil.getBytes(payload)).isEqualTo(
+        Arrays.copyOfRange(stream, NbdProtocol.REQUEST_SIZE, NbdProtocol.REQUEST_SIZE + span));
+    assertThat(wholeBlockStarts(payload)).as("the blocks are the device's buffers")
+        .containsExactly(3096, 3096 + BLOCK, 3096 + 2 * BLOCK, 3096 + 3 * BLOCK,
+            3096 + 4 * BLOCK);
+    assertThat(((NbdRequest) decoded.get(1)).type()).isZero();
+  }
+
   @Test
   void aLentBufferThatGotNothingIsTakenBack() {
     byte[] data = random(SPAN);
@@ -241,8 +281,9 @@ final class RequestDecoderTest {
     assertThat(decoded).isEmpty();
   }
 
+  /** Blocks no smaller than a socket read: reads go straight into them. */
   private RequestDecoder decoder(boolean extended) {
-    return decoder = new RequestDecoder(extended, MAX_PAYLOAD, BLOCK, blocks);
+    return decoder = new RequestDecoder(extended, MAX_PAYLOAD, BLOCK, blocks, BLOCK);
   }
 
   private static byte[] writeHeader(long offset, int length) {
