@@ -28,7 +28,7 @@ final class PendingBlock {
   @Nullable ByteBuf data;
   /** Bumped by every change to {@link #data}, so a write-back can tell if it is still current. */
   long version;
-  /** The checksum of {@link #data} at {@link #checksummedVersion}, which is -1 when there is none. */
+  /** The checksum of {@link #data} at {@link #checksummedVersion} (-1: none taken yet). */
   private int dataCrc;
   private long checksummedVersion = -1;
   /** {@link #data} is also held by a put: copy it before changing it. */

@@ -19,9 +19,9 @@ import org.jspecify.annotations.Nullable;
  * than the reads it saves: reading 32 KiB blocks one at a time took 32 system calls, and as many
  * TCP window updates, per MiB written; through the read buffer it takes about three, and the copy
  * comes out of memory the CPU's caches still hold. Only whole blocks' bytes are read into the read
- * buffer, so it is free again when {@link #absorb} returns. Bytes of the partial blocks at either end stay slices of the socket's buffers,
- * as a short write's payload does. The payload is a composite of those slices and the block
- * buffers, in order.
+ * buffer, so it is free again when {@link #absorb} returns. Bytes of the partial blocks at either
+ * end stay slices of the socket's buffers, as a short write's payload does. The payload is a
+ * composite of those slices and the block buffers, in order.
  */
 final class PayloadReceiver {
   private final int blockSize;
