@@ -52,6 +52,18 @@ public interface BlockDevice extends AutoCloseable {
   CompletableFuture<Void> write(long offset, ByteBuf data);
 
   /**
+   * {@link #write(long, ByteBuf)} for a caller that took each whole block's CRC-32C as the bytes
+   * arrived, while the CPU's caches held them: {@code blockCrcs[i]} is the checksum of the i-th
+   * whole aligned block inside the range, and a device that checksums its blocks keeps these
+   * instead of reading every byte again. They must be right: a block stored with a wrong checksum
+   * fails its reads later, as corrupt. A count that does not match the range fails the write. The
+   * default ignores them.
+   */
+  default CompletableFuture<Void> write(long offset, ByteBuf data, int[] blockCrcs) {
+    return write(offset, data);
+  }
+
+  /**
    * Makes every write that completed before this call durable, or fails if any of them could not
    * be stored.
    */

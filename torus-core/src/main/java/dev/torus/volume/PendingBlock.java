@@ -71,6 +71,17 @@ final class PendingBlock {
     return dataCrc;
   }
 
+  /**
+   * Records the checksum of {@link #data} as it is now, taken by whoever wrote the bytes.
+   * Checked when assertions are on (in the tests), since a wrong one is found only on a read.
+   */
+  void dataCrc(int crc) {
+    assert data != null && crc == Crc32c.of(data)
+        : "block " + index + ": checksum " + Integer.toHexString(crc) + " does not match its data";
+    dataCrc = crc;
+    checksummedVersion = version;
+  }
+
   /** Drops the in-memory content, if any. */
   void releaseData() {
     checksummedVersion = -1;

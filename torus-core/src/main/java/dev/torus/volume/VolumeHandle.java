@@ -68,6 +68,8 @@ final class VolumeHandle implements BlockVolume {
   private static final Duration SPACE_PATIENCE = Duration.ofSeconds(20);
   private static final Duration SPACE_RETRY = Duration.ofSeconds(1);
   private static final Duration FLUSH_RETRY_FIRST = Duration.ofMillis(100);
+  /** For {@link #writeBlock}: no checksum came with the bytes. */
+  private static final long UNKNOWN_CRC = -1;
   private static final Logger log = LoggerFactory.getLogger(VolumeHandle.class);
 
   final VolumeInfo info;
@@ -292,14 +294,34 @@ final class VolumeHandle implements BlockVolume {
 
   @Override
   public CompletableFuture<Void> write(long offset, ByteBuf data) {
+    return writeData(offset, data, null);
+  }
+
+  @Override
+  public CompletableFuture<Void> write(long offset, ByteBuf data, int[] blockCrcs) {
+    return writeData(offset, data, blockCrcs);
+  }
+
+  private CompletableFuture<Void> writeData(long offset, ByteBuf data, int @Nullable [] blockCrcs) {
     try {
       int length = data.readableBytes();
       checkWritable();
       checkRange(offset, length);
+      long firstWhole = (offset + blockSize - 1) / blockSize;
+      long wholeBlocks = Math.max(0, (offset + length) / blockSize - firstWhole);
+      if (blockCrcs != null && blockCrcs.length != wholeBlocks) {
+        throw TorusExceptions.invalid(blockCrcs.length + " block checksums for a write of "
+            + length + " bytes at " + offset + ", which holds " + wholeBlocks + " whole blocks");
+      }
       List<CompletableFuture<Void>> parts = new ArrayList<>();
       int base = data.readerIndex();
-      forEachBlock(offset, length,
-          (index, at, len, pos) -> parts.add(writeBlock(index, at, data, base + pos, len)));
+      int[] wholeSeen = {0};
+      forEachBlock(offset, length, (index, at, len, pos) -> {
+        long crc = blockCrcs != null && len == blockSize
+            ? Integer.toUnsignedLong(blockCrcs[wholeSeen[0]++])
+            : UNKNOWN_CRC;
+        parts.add(writeBlock(index, at, data, base + pos, len, crc));
+      });
       return Futures.allOf(parts).whenComplete((v, e) -> data.release()).thenCompose(v -> afterWrite());
     } catch (RuntimeException e) {
       data.release();
@@ -307,8 +329,12 @@ final class VolumeHandle implements BlockVolume {
     }
   }
 
-  /** Applies {@code len} bytes of {@code src} at {@code at} in block {@code index}. */
-  private CompletableFuture<Void> writeBlock(long index, int at, @Nullable ByteBuf src, int srcIndex, int len) {
+  /**
+   * Applies {@code len} bytes of {@code src} at {@code at} in block {@code index}; {@code crc} is
+   * the checksum of a whole block's bytes as an unsigned value, or {@link #UNKNOWN_CRC}.
+   */
+  private CompletableFuture<Void> writeBlock(
+      long index, int at, @Nullable ByteBuf src, int srcIndex, int len, long crc) {
     synchronized (this) {
       checkWritable();
       PendingBlock p = pending.get(index);
@@ -332,7 +358,7 @@ final class VolumeHandle implements BlockVolume {
       }
       if (p.loading != null) {
         if (p.written == null && deferredBlocks >= maxDeferredBlocks) {
-          return p.loading.thenCompose(v -> writeBlock(index, at, src, srcIndex, len));
+          return p.loading.thenCompose(v -> writeBlock(index, at, src, srcIndex, len, crc));
         }
         writeWhileLoading(p, at, src, srcIndex, len);
         return Futures.done();
@@ -360,7 +386,9 @@ final class VolumeHandle implements BlockVolume {
       if (kept == null) {
         copyInto(p.writableData(), at, src, srcIndex, len);
       }
-      if (whole && src != null) {
+      if (whole && src != null && crc != UNKNOWN_CRC) {
+        p.dataCrc((int) crc);
+      } else if (whole && src != null) {
         p.dataCrc();
       }
       return Futures.done();
@@ -580,7 +608,9 @@ final class VolumeHandle implements BlockVolume {
       checkRange(offset, length);
       List<CompletableFuture<Void>> parts = new ArrayList<>();
       forEachBlock(offset, length, (index, at, len, pos) -> parts.add(
-          at == 0 && len == blockSize ? punch(index) : writeBlock(index, at, null, 0, len)));
+          at == 0 && len == blockSize
+              ? punch(index)
+              : writeBlock(index, at, null, 0, len, UNKNOWN_CRC)));
       return Futures.allOf(parts);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);

@@ -2,9 +2,12 @@ package dev.torus.volume;
 
 import static dev.torus.internal.concurrent.Futures.join;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.torus.BlockRef;
 import dev.torus.DataSize;
+import dev.torus.ErrorCode;
+import dev.torus.TorusException;
 import dev.torus.internal.buffer.Crc32c;
 import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.storage.BlockStores;
@@ -22,9 +25,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every block a volume stores goes with the checksum of exactly the bytes stored, although a
- * write that replaces a whole block checksums it at once and later changes must not reuse that:
- * random whole, partial and zero writes over a small dirty limit (so blocks are written back
- * between commits, some several times) and commits, each put checked against its bytes.
+ * write that replaces a whole block checksums it at once, or brings the checksums with it, and
+ * later changes must not reuse them: random whole, partial and zero writes, with and without
+ * checksums, over a small dirty limit (so blocks are written back between commits, some several
+ * times) and commits, each put checked against its bytes.
  */
 final class BlockChecksumsTest {
   private static final int BS = 4096;
@@ -61,12 +65,12 @@ final class BlockChecksumsTest {
       try (BlockVolume v = join(f.volumes.openWritable("v"))) {
         for (int op = 0; op < 2_000; op++) {
           int block = random.nextInt(BLOCKS);
-          switch (random.nextInt(4)) {
-            case 0 -> { // the NBD server's way: a buffer the volume keeps
+          switch (random.nextInt(5)) {
+            case 0 -> { // the NBD server's way: a buffer the volume keeps, checksummed on receipt
               ByteBuf buf = v.bufferAllocator().directBuffer(BS, BS);
               byte[] bytes = randomBytes(random, BS);
               buf.writeBytes(bytes);
-              join(v.write((long) block * BS, buf));
+              join(v.write((long) block * BS, buf, new int[] {Crc32c.of(buf)}));
               System.arraycopy(bytes, 0, model, block * BS, BS);
             }
             case 1 -> { // a whole block copied in
@@ -79,6 +83,14 @@ final class BlockChecksumsTest {
               byte[] bytes = randomBytes(random, 1 + random.nextInt(BS - at));
               join(v.write((long) block * BS + at, Unpooled.wrappedBuffer(bytes)));
               System.arraycopy(bytes, 0, model, block * BS + at, bytes.length);
+            }
+            case 3 -> { // across blocks, with the whole ones' checksums
+              long offset = (long) block * BS + random.nextInt(BS);
+              byte[] bytes = randomBytes(random,
+                  (int) Math.min(random.nextInt(3 * BS), (long) BLOCKS * BS - offset));
+              ByteBuf buf = Unpooled.wrappedBuffer(bytes);
+              join(v.write(offset, buf, ModelBlockDevice.wholeBlockCrcs(offset, buf, BS)));
+              System.arraycopy(bytes, 0, model, (int) offset, bytes.length);
             }
             default -> {
               if (random.nextInt(4) == 0) {
@@ -98,6 +110,26 @@ final class BlockChecksumsTest {
     }
     assertThat(store.checked.get()).as("puts with a checksum").isGreaterThan(500);
     assertThat(store.wrong).as("puts whose checksum is not that of their bytes").isEmpty();
+  }
+
+  @Test
+  void aWriteWithTheWrongNumberOfChecksumsFailsAndChangesNothing() throws InterruptedException {
+    try (VolumeFixture f = VolumeFixture.build(BS, VolumeConfig.DEFAULT,
+        s -> KvMetadata.inMemory(Clock.systemUTC(), s), BlockStores.inMemory(BS, 64))) {
+      join(f.volumes.catalog().create("v", (long) BLOCKS * BS));
+      try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+        ByteBuf data = Unpooled.wrappedBuffer(new byte[3 * BS]);
+        data.setByte(BS, 1);
+
+        assertThatThrownBy(() -> join(v.write(BS / 2, data, new int[3])))
+            .isInstanceOfSatisfying(TorusException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
+            .hasMessageContaining("holds 2 whole blocks");
+        assertThat(data.refCnt()).as("the volume released the data").isZero();
+        assertThat(join(v.allocation(0, (long) BLOCKS * BS)))
+            .extracting(Extent::hole).containsOnly(true);
+      }
+    }
   }
 
   private static byte[] randomBytes(Random random, int length) {

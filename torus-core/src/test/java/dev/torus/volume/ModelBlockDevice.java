@@ -3,6 +3,7 @@ package dev.torus.volume;
 import dev.torus.ErrorCode;
 import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
+import dev.torus.internal.buffer.Crc32c;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.time.Duration;
@@ -36,7 +37,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>an {@code Executor} given to the constructor runs the operations and completes their
  *       futures, so callers see completions on foreign threads as with the real volume;
  *   <li>{@link #unflushedWrites()} and {@link #flushCount()} expose the durability model: a flush
- *       makes durable every write that completed before it started.
+ *       makes durable every write that completed before it started;
+ *   <li>{@link #checksummedBlocks()} counts the block checksums that writes brought, each checked
+ *       against its bytes: a write with a wrong one fails as {@link ErrorCode#CORRUPTED}.
  * </ul>
  *
  * <p>Thread-safe: all state is guarded by the instance lock. Ownership follows {@link BlockDevice}:
@@ -64,6 +67,7 @@ public final class ModelBlockDevice implements BlockDevice {
   private long completedWrites;
   private long durableWrites;
   private long flushes;
+  private long checksummedBlocks;
   private boolean closed;
 
   /** A writable device whose operations run and complete on the calling thread. */
@@ -127,6 +131,38 @@ public final class ModelBlockDevice implements BlockDevice {
   }
 
   @Override
+  public CompletableFuture<Void> write(long offset, ByteBuf data, int[] blockCrcs) {
+    int[] actual = wholeBlockCrcs(offset, data, blockSize);
+    TorusException wrong = actual.length != blockCrcs.length
+        ? TorusExceptions.invalid(blockCrcs.length + " checksums for " + actual.length
+            + " whole blocks")
+        : Arrays.equals(actual, blockCrcs) ? null : TorusExceptions.corrupted("wrong checksum");
+    if (wrong != null) {
+      data.release();
+      return CompletableFuture.failedFuture(wrong);
+    }
+    synchronized (this) {
+      checksummedBlocks += blockCrcs.length;
+    }
+    return write(offset, data);
+  }
+
+  /**
+   * The CRC-32C of each whole aligned block in a write of {@code data}'s readable bytes at {@code
+   * offset}, as {@link BlockDevice#write(long, ByteBuf, int[])} takes them.
+   */
+  public static int[] wholeBlockCrcs(long offset, ByteBuf data, int blockSize) {
+    long firstWhole = (offset + blockSize - 1) / blockSize;
+    long count = Math.max(0, (offset + data.readableBytes()) / blockSize - firstWhole);
+    int[] crcs = new int[(int) count];
+    for (int i = 0; i < crcs.length; i++) {
+      int at = (int) ((firstWhole + i) * blockSize - offset) + data.readerIndex();
+      crcs[i] = Crc32c.of(data, at, blockSize);
+    }
+    return crcs;
+  }
+
+  @Override
   public CompletableFuture<Void> flush() {
     return run(Op.FLUSH, this::doFlush);
   }
@@ -183,6 +219,11 @@ public final class ModelBlockDevice implements BlockDevice {
   /** Writes (including trims and zeroing) that completed but no completed flush covers yet. */
   public synchronized long unflushedWrites() {
     return completedWrites - durableWrites;
+  }
+
+  /** Block checksums that writes brought; every one matched its bytes. */
+  public synchronized long checksummedBlocks() {
+    return checksummedBlocks;
   }
 
   /** A copy of {@code length} bytes at {@code offset}, read directly, ignoring hooks. */

@@ -33,6 +33,23 @@ final class ModelBlockDeviceTest {
   }
 
   @Test
+  void checksumsThatComeWithAWriteAreChecked() {
+    byte[] data = pattern(3000, 9);
+    int[] crcs = ModelBlockDevice.wholeBlockCrcs(1000, Unpooled.wrappedBuffer(data), 1024);
+    assertThat(crcs).hasSize(2); // blocks 1 and 2; 0 and 3 are partial
+
+    assertCode(device.write(1000, Unpooled.wrappedBuffer(data), new int[] {crcs[0]}),
+        ErrorCode.INVALID_ARGUMENT);
+    assertCode(device.write(1000, Unpooled.wrappedBuffer(data), new int[] {crcs[0], ~crcs[1]}),
+        ErrorCode.CORRUPTED);
+    assertThat(device.isAllocated(1)).as("failed writes store nothing").isFalse();
+    Futures.join(device.write(1000, Unpooled.wrappedBuffer(data), crcs));
+
+    assertThat(device.checksummedBlocks()).isEqualTo(2);
+    assertThat(read(1000, 3000)).isEqualTo(data);
+  }
+
+  @Test
   void allocationReportsHolesAndCoversTheRangeExactly() {
     Futures.join(device.write(2048, Unpooled.wrappedBuffer(pattern(100, 1))));
 

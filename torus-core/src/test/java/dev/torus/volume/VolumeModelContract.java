@@ -155,8 +155,14 @@ public interface VolumeModelContract {
       if (r.nextInt(5) > 0) {
         r.nextBytes(data);
       }
-      log.add("write " + rg[0] + "+" + rg[1]);
-      join(v.write(rg[0], Unpooled.wrappedBuffer(data)));
+      ByteBuf buf = Unpooled.wrappedBuffer(data);
+      if (r.nextBoolean()) { // the NBD server's way: whole blocks' checksums taken on receipt
+        log.add("write with checksums " + rg[0] + "+" + rg[1]);
+        join(v.write(rg[0], buf, ModelBlockDevice.wholeBlockCrcs(rg[0], buf, BLOCK)));
+      } else {
+        log.add("write " + rg[0] + "+" + rg[1]);
+        join(v.write(rg[0], buf));
+      }
       System.arraycopy(data, 0, model, (int) rg[0], data.length);
     }
 

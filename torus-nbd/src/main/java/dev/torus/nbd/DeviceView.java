@@ -53,6 +53,11 @@ final class DeviceView implements BlockDevice {
   }
 
   @Override
+  public CompletableFuture<Void> write(long offset, ByteBuf data, int[] blockCrcs) {
+    return device.write(offset, data, blockCrcs);
+  }
+
+  @Override
   public CompletableFuture<Void> flush() {
     return device.flush();
   }

@@ -16,9 +16,16 @@ import org.jspecify.annotations.Nullable;
  *     requests, u64 in extended ones: negative means beyond 2^63)
  * @param payload the write data as a retained slice, owned by whoever handles the request; null if
  *     the request has none, or its payload was longer than the connection's maximum and was skipped
+ * @param blockCrcs the CRC-32C of each whole aligned block of the device in the payload, taken as
+ *     it was received ({@link PayloadReceiver}); null when none were taken
  */
-record NbdRequest(
-    int flags, int type, long cookie, long offset, long length, @Nullable ByteBuf payload) {
+record NbdRequest(int flags, int type, long cookie, long offset, long length,
+    @Nullable ByteBuf payload, int @Nullable [] blockCrcs) {
+  NbdRequest(int flags, int type, long cookie, long offset, long length,
+      @Nullable ByteBuf payload) {
+    this(flags, type, cookie, offset, length, payload, null);
+  }
+
   boolean hasFlag(int flag) {
     return (flags & flag) != 0;
   }

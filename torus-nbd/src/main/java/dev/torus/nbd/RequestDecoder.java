@@ -112,7 +112,7 @@ final class RequestDecoder extends ByteToMessageDecoder {
       case BLOCKS -> {
         PayloadReceiver r = receiving;
         if (r != null && r.absorb(in)) {
-          out.add(new NbdRequest(flags, type, cookie, offset, length, r.payload()));
+          out.add(new NbdRequest(flags, type, cookie, offset, length, r.payload(), r.blockCrcs()));
           receiving = null;
           state = State.HEADER;
         }

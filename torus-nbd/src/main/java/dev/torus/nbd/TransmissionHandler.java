@@ -291,7 +291,10 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
       payload.release();
       return failed(request, NbdError.ENOSPC, outOfRange(request));
     }
-    return fua(request, guarded(() -> device.write(request.offset(), payload)));
+    int[] blockCrcs = request.blockCrcs();
+    return fua(request, guarded(() -> blockCrcs == null
+        ? device.write(request.offset(), payload)
+        : device.write(request.offset(), payload, blockCrcs)));
   }
 
   private CompletableFuture<NbdReply> trim(NbdRequest request) {

@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -177,6 +178,8 @@ final class RequestDecoderTest {
     ByteBuf payload = ((NbdRequest) decoded.get(0)).payload();
     assertThat(ByteBufUtil.getBytes(payload)).isEqualTo(data);
     assertThat(wholeBlockStarts(payload)).containsExactly(3096, 3096 + BLOCK);
+    assertThat(((NbdRequest) decoded.get(0)).blockCrcs())
+        .containsExactly(crc(data, 3096), crc(data, 3096 + BLOCK));
     assertThat(((NbdRequest) decoded.get(1)).type()).isZero();
   }
 
@@ -205,6 +208,9 @@ final class RequestDecoderTest {
     assertThat(ByteBufUtil.getBytes(payload))
         .isEqualTo(Arrays.copyOfRange(stream, NbdProtocol.REQUEST_SIZE, stream.length));
     assertThat(wholeBlockStarts(payload)).containsExactly(3096, 3096 + BLOCK);
+    byte[] data = ByteBufUtil.getBytes(payload);
+    assertThat(((NbdRequest) decoded.get(0)).blockCrcs()).as("checksums taken in place")
+        .containsExactly(crc(data, 3096), crc(data, 3096 + BLOCK));
     assertThat(decoder.receiveBuffer()).as("between requests").isNull();
   }
 
@@ -244,6 +250,10 @@ final class RequestDecoderTest {
     assertThat(wholeBlockStarts(payload)).as("the blocks are the device's buffers")
         .containsExactly(3096, 3096 + BLOCK, 3096 + 2 * BLOCK, 3096 + 3 * BLOCK,
             3096 + 4 * BLOCK);
+    byte[] data = ByteBufUtil.getBytes(payload);
+    assertThat(((NbdRequest) decoded.get(0)).blockCrcs()).as("checksums taken on the way through")
+        .containsExactly(crc(data, 3096), crc(data, 3096 + BLOCK), crc(data, 3096 + 2 * BLOCK),
+            crc(data, 3096 + 3 * BLOCK), crc(data, 3096 + 4 * BLOCK));
     assertThat(((NbdRequest) decoded.get(1)).type()).isZero();
   }
 
@@ -268,6 +278,7 @@ final class RequestDecoderTest {
     assertThat(decoder.receiveBuffer()).as("4 KiB at 16: no whole block").isNull();
     decoded = Wire.feed(channel, new byte[BLOCK], 1000);
     assertThat(wholeBlockStarts(((NbdRequest) decoded.get(0)).payload())).isEmpty();
+    assertThat(((NbdRequest) decoded.get(0)).blockCrcs()).as("none taken").isNull();
   }
 
   @Test
@@ -294,6 +305,12 @@ final class RequestDecoderTest {
     byte[] b = new byte[n];
     new Random(n).nextBytes(b);
     return b;
+  }
+
+  private static int crc(byte[] data, int blockStart) {
+    CRC32C crc = new CRC32C();
+    crc.update(data, blockStart, BLOCK);
+    return (int) crc.getValue();
   }
 
   /** Payload offsets of the components that are whole buffers from {@link #blocks}. */

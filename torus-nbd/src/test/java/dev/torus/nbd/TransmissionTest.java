@@ -56,6 +56,8 @@ final class TransmissionTest {
     c.write(4096 - 5, data);
 
     assertThat(fixture.disk.contents(4096 - 5, data.length)).isEqualTo(data);
+    assertThat(fixture.disk.checksummedBlocks()).as("whole blocks came with their checksums")
+        .isEqualTo(3);
     assertThat(c.read(4096 - 5, data.length)).isEqualTo(data);
     assertThat(c.read(SIZE - 10, 10)).containsOnly(0);
   }
