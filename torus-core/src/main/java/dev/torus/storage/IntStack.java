@@ -2,7 +2,7 @@ package dev.torus.storage;
 
 import java.util.Arrays;
 
-/** A growable stack of ints: the free and pending slot lists. Not thread-safe. */
+/** A growable stack of ints: the pending slot lists. Not thread-safe. */
 final class IntStack {
   private int[] items;
   private int size;

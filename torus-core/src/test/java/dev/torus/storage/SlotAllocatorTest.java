@@ -46,6 +46,42 @@ final class SlotAllocatorTest {
   }
 
   @Test
+  void freeSlotsAreHandedOutInFileOrderFromAfterTheLastOne() {
+    SlotAllocator allocator = SlotAllocator.rebuild(20, new SlotIndex(0), "test");
+    for (int slot = 0; slot < 12; slot++) {
+      assertThat(allocator.allocate(0)).isEqualTo(slot);
+    }
+    for (int slot : new int[] {9, 2, 7, 5}) { // freed in the order random writes replace blocks
+      allocator.retire(slot);
+    }
+    allocator.free(allocator.takePending());
+    assertThat(new int[] {allocator.allocate(0), allocator.allocate(0)})
+        .as("ascending, from the start once past the end").containsExactly(2, 5);
+
+    allocator.release(3); // behind the search
+    allocator.release(11);
+    assertThat(new int[] {allocator.allocate(0), allocator.allocate(0), allocator.allocate(0),
+        allocator.allocate(0), allocator.allocate(0)})
+        .as("on from slot 6, round to 3, then never-used slots").containsExactly(7, 9, 11, 3, 12);
+  }
+
+  @Test
+  void theLastFreeSlotsAreKeptForWhatMayUseThem() {
+    SlotAllocator allocator = SlotAllocator.rebuild(4, new SlotIndex(0), "test");
+    for (int slot = 0; slot < 4; slot++) {
+      allocator.allocate(0);
+    }
+    allocator.retire(1);
+    allocator.retire(3);
+    allocator.free(allocator.takePending());
+
+    assertThat(allocator.allocate(1)).isEqualTo(1);
+    assertThat(allocator.allocate(1)).as("one free slot, kept").isEqualTo(-1);
+    assertThat(allocator.allocate(0)).isEqualTo(3);
+    assertThat(allocator.allocate(0)).isEqualTo(-1);
+  }
+
+  @Test
   void rebuildFreesTheGapsBelowTheHighestUsedSlotLowestFirst() {
     SlotIndex index = new SlotIndex(0);
     index.put(1, 1, 0, SlotIndex.pack(5, 0));
