@@ -4,16 +4,8 @@ import java.util.Arrays;
 
 /** A growable stack of ints: the pending slot lists. Not thread-safe. */
 final class IntStack {
-  private int[] items;
+  private int[] items = new int[16];
   private int size;
-
-  IntStack() {
-    this(16);
-  }
-
-  IntStack(int initialCapacity) {
-    items = new int[Math.max(1, initialCapacity)];
-  }
 
   void push(int value) {
     if (size == items.length) {

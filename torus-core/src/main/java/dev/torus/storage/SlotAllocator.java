@@ -51,16 +51,14 @@ final class SlotAllocator {
       throw TorusExceptions.corrupted(where + " names slot " + highest[0] + " beyond the capacity of "
           + capacity + " blocks");
     }
-    long[] used = new long[(highWater + 63) >>> 6];
-    index.forEach((w, inode, i, slot, crc) -> {
-      if (slot < 0 || (used[slot >>> 6] & (1L << slot)) != 0) {
-        throw TorusExceptions.corrupted(where + " maps two blocks to slot " + slot);
-      }
-      used[slot >>> 6] |= 1L << slot;
-    });
     BitSet free = new BitSet(highWater);
     free.set(0, highWater);
-    free.andNot(BitSet.valueOf(used));
+    index.forEach((w, inode, i, slot, crc) -> {
+      if (slot < 0 || !free.get(slot)) {
+        throw TorusExceptions.corrupted(where + " maps two blocks to slot " + slot);
+      }
+      free.clear(slot);
+    });
     return new SlotAllocator(capacity, highWater, free);
   }
 
