@@ -3,35 +3,65 @@ package dev.torus.storage;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
 import io.netty.util.internal.CleanableDirectBuffer;
 import io.netty.util.internal.PlatformDependent;
-import java.util.ArrayDeque;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
- * Allocates block-sized direct buffers whose memory goes back to a free list for the next block
- * when they are released, rather than back to the operating system.
+ * Allocates block-sized direct buffers from chunks of memory that it maps once and reuses: a
+ * released block's memory goes back to the pool for the next block rather than back to the
+ * operating system.
  *
- * <p>Why: a volume that rewrites blocks allocates a new block per rewrite, and the garbage
+ * <p>Why reuse: a volume that rewrites blocks allocates a new block per rewrite, and the garbage
  * collector frees the superseded ones in batches. A general-purpose pool gives chunks that empty
  * out back to the system and maps fresh ones moments later; the kernel's page faults and page
  * zeroing for that fresh memory took a quarter of the NBD server's CPU on 4 KiB random writes to
- * an in-memory volume. Here memory is mapped once and reused.
+ * an in-memory volume.
  *
- * <p>Memory is bounded by the owner: a released buffer is kept only while fewer than {@code
- * maxFree} buffers are free (asked at each release), and freed at once otherwise. Other sizes are
- * served by Netty's default allocator.
+ * <p>Why chunks: blocks next to each other in a chunk can be handed out together ({@link
+ * #allocateRun}), and the NBD server then reads a large write's bytes from the socket straight
+ * into them. Through a read buffer, copying those bytes into the blocks was the largest single
+ * cost of in-memory 1 MiB writes. Free blocks are found next fit: each search starts after the
+ * block handed out last, so consecutive allocations take consecutive free blocks, and runs stay
+ * long while blocks are freed in the order they were written.
+ *
+ * <p>Memory is bounded by the owner: when a release leaves more than {@code maxFree} blocks free
+ * (asked at each release) and its chunk wholly free, the chunk is unmapped. After {@link #close()}
+ * every chunk is unmapped as soon as it is wholly free. Other sizes are served by Netty's default
+ * allocator.
  */
-final class BlockBufferPool extends AbstractByteBufAllocator implements AutoCloseable {
+final class BlockBufferPool extends AbstractByteBufAllocator
+    implements BlockRunAllocator, AutoCloseable {
   private final int blockSize;
+  private final int chunkBlocks;
   private final LongSupplier maxFree;
-  private final ArrayDeque<CleanableDirectBuffer> free = new ArrayDeque<>(); // guarded by itself
+  /** Mapped chunks by index, null where one was unmapped; block {@code b} is in chunk {@code b / chunkBlocks}. */
+  private final List<@Nullable CleanableDirectBuffer> chunks = new ArrayList<>(); // guarded by free
+  private final BitSet free = new BitSet(); // guarded by itself
+  private int freeCount; // guarded by free
+  /** Where the next search for a free block starts. */
+  private int cursor; // guarded by free
   private boolean closed; // guarded by free
 
-  BlockBufferPool(int blockSize, LongSupplier maxFree) {
+  /**
+   * @param chunkBlocks blocks per chunk of memory, the longest run
+   * @param maxFree how many free blocks may stay mapped
+   */
+  BlockBufferPool(int blockSize, int chunkBlocks, LongSupplier maxFree) {
     super(true);
+    if (blockSize <= 0 || chunkBlocks <= 0 || (long) blockSize * chunkBlocks > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          "a chunk of " + chunkBlocks + " blocks of " + blockSize + " bytes");
+    }
     this.blockSize = blockSize;
+    this.chunkBlocks = chunkBlocks;
     this.maxFree = maxFree;
   }
 
@@ -40,14 +70,30 @@ final class BlockBufferPool extends AbstractByteBufAllocator implements AutoClos
     if (initialCapacity != blockSize || maxCapacity != blockSize || !PlatformDependent.hasUnsafe()) {
       return ByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
     }
-    CleanableDirectBuffer memory;
-    synchronized (free) {
-      memory = free.pollLast(); // the most recently used is the likeliest to be in a CPU cache
+    Taken taken = take(1);
+    return toLeakAwareBuffer(new Block(this, taken.first, taken.memory(0, 1)));
+  }
+
+  @Override
+  public BlockRun allocateRun(int maxBlocks) {
+    if (maxBlocks < 1) {
+      throw new IllegalArgumentException("a run of at least one block, not " + maxBlocks);
     }
-    if (memory == null) {
-      memory = PlatformDependent.allocateDirect(blockSize);
+    if (!PlatformDependent.hasUnsafe()) { // blocks come from the default allocator, one at a time
+      ByteBuf block = directBuffer(blockSize, blockSize);
+      return new BlockRun(List.of(block), view(block.nioBuffer(0, blockSize)));
     }
-    return toLeakAwareBuffer(new Block(this, memory));
+    Taken taken = take(maxBlocks);
+    List<ByteBuf> blocks = new ArrayList<>(taken.count);
+    for (int i = 0; i < taken.count; i++) {
+      blocks.add(toLeakAwareBuffer(new Block(this, taken.first + i, taken.memory(i, 1))));
+    }
+    return new BlockRun(blocks, view(taken.memory(0, taken.count)));
+  }
+
+  /** A buffer over {@code memory} that never frees it. */
+  private static ByteBuf view(ByteBuffer memory) {
+    return Unpooled.wrappedBuffer(memory).clear();
   }
 
   @Override
@@ -60,50 +106,130 @@ final class BlockBufferPool extends AbstractByteBufAllocator implements AutoClos
     return true;
   }
 
-  /** How many released buffers are kept for reuse now. */
+  /** How many blocks of the mapped chunks are free now. */
   int freeBuffers() {
     synchronized (free) {
-      return free.size();
+      return freeCount;
     }
   }
 
-  /** Frees the kept buffers; buffers still in use are freed when released. */
+  /** How many chunks are mapped now. */
+  int mappedChunks() {
+    synchronized (free) {
+      return (int) chunks.stream().filter(c -> c != null).count();
+    }
+  }
+
+  /** Unmaps the wholly free chunks; the others are unmapped when their last block is released. */
   @Override
   public void close() {
+    List<CleanableDirectBuffer> unmapped = new ArrayList<>();
     synchronized (free) {
       closed = true;
-      free.forEach(CleanableDirectBuffer::clean);
-      free.clear();
+      for (int c = 0; c < chunks.size(); c++) {
+        CleanableDirectBuffer chunk = unmapIfFree(c);
+        if (chunk != null) {
+          unmapped.add(chunk);
+        }
+      }
+    }
+    unmapped.forEach(CleanableDirectBuffer::clean);
+  }
+
+  /** Up to {@code maxBlocks} free blocks in a row of one chunk, found next fit; at least one. */
+  private Taken take(int maxBlocks) {
+    synchronized (free) {
+      int first = free.nextSetBit(cursor);
+      if (first < 0) {
+        first = free.nextSetBit(0);
+      }
+      if (first < 0) {
+        first = map();
+      }
+      int chunkEnd = (first / chunkBlocks + 1) * chunkBlocks;
+      int end = Math.min(Math.min(chunkEnd, first + maxBlocks), free.nextClearBit(first));
+      free.clear(first, end);
+      freeCount -= end - first;
+      cursor = end;
+      ByteBuffer chunk = chunks.get(first / chunkBlocks).buffer();
+      return new Taken(chunk, first, end - first);
     }
   }
 
-  private void recycle(CleanableDirectBuffer memory) {
+  /** Maps a chunk, where one was unmapped if there is such a place; returns its first block. */
+  private int map() {
+    int c = chunks.indexOf(null);
+    if (c < 0) {
+      c = chunks.size();
+      chunks.add(null);
+    }
+    chunks.set(c, PlatformDependent.allocateDirect(chunkBlocks * blockSize));
+    free.set(c * chunkBlocks, (c + 1) * chunkBlocks);
+    freeCount += chunkBlocks;
+    return c * chunkBlocks;
+  }
+
+  private void release(int block) {
+    CleanableDirectBuffer unmapped = null;
     synchronized (free) {
-      if (!closed && free.size() < maxFree.getAsLong()) {
-        free.addLast(memory);
-        return;
+      free.set(block);
+      freeCount++;
+      if (closed || freeCount > maxFree.getAsLong()) {
+        unmapped = unmapIfFree(block / chunkBlocks);
       }
     }
-    memory.clean();
+    if (unmapped != null) {
+      unmapped.clean();
+    }
+  }
+
+  /** Takes chunk {@code c} out of the pool if all its blocks are free; the caller frees it. */
+  private @Nullable CleanableDirectBuffer unmapIfFree(int c) {
+    int start = c * chunkBlocks;
+    int end = start + chunkBlocks;
+    if (chunks.get(c) == null || free.nextClearBit(start) < end) {
+      return null;
+    }
+    free.clear(start, end);
+    freeCount -= chunkBlocks;
+    return chunks.set(c, null);
+  }
+
+  /** Blocks {@code first} to {@code first + count - 1}, taken from the pool, in {@code chunk}. */
+  private final class Taken {
+    private final ByteBuffer chunk;
+    private final int first;
+    private final int count;
+
+    Taken(ByteBuffer chunk, int first, int count) {
+      this.chunk = chunk;
+      this.first = first;
+      this.count = count;
+    }
+
+    /** The memory of {@code blocks} blocks from the {@code index}-th taken. */
+    ByteBuffer memory(int index, int blocks) {
+      return chunk.slice((first % chunkBlocks + index) * blockSize, blocks * blockSize);
+    }
   }
 
   /** One block's buffer over pooled memory; releasing it returns the memory to the pool. */
   private static final class Block extends UnpooledUnsafeDirectByteBuf {
     private final BlockBufferPool pool;
-    private final CleanableDirectBuffer memory;
+    private final int block;
 
-    Block(BlockBufferPool pool, CleanableDirectBuffer memory) {
+    Block(BlockBufferPool pool, int block, ByteBuffer memory) {
       // This constructor never frees the buffer itself: deallocate() hands it back instead.
-      super(pool, memory.buffer().clear(), pool.blockSize);
+      super(pool, memory, pool.blockSize);
       setIndex(0, 0); // the constructor counts the given memory as written
       this.pool = pool;
-      this.memory = memory;
+      this.block = block;
     }
 
     @Override
     protected void deallocate() {
       super.deallocate();
-      pool.recycle(memory);
+      pool.release(block);
     }
   }
 }

@@ -23,7 +23,9 @@ import org.jspecify.annotations.Nullable;
  * the store's own {@link BlockBufferPool} ({@link #allocator()}), in which every buffer is one
  * block: long-lived blocks never share pool chunks with short-lived network buffers (which kept up
  * to twice the stored bytes in a shared pool), and the memory of deleted blocks is reused for new
- * ones while stored and free blocks together stay within the capacity. A put keeps the caller's
+ * ones while free blocks stay within what the stored ones leave of the capacity. The pool maps
+ * memory a megabyte at a time and hands out adjacent blocks together ({@link
+ * BlockRunAllocator}), for the NBD server to receive large writes into. A put keeps the caller's
  * buffer when it is exactly one block from that pool (a volume's block buffer), since the caller
  * gave it up and must not change it; anything else (a slice of a larger buffer, which would pin
  * all of it, or a heap buffer) is copied.
@@ -46,6 +48,12 @@ final class MemoryBlockStore implements BlockStore {
   private final BlockBufferPool allocator;
   private volatile boolean closed;
 
+  /**
+   * Memory the block pool maps at a time, and so the longest run of blocks it hands out: as much
+   * as a typical large write, so that one socket read can receive all of it.
+   */
+  private static final int CHUNK_BYTES = 1 << 20;
+
   /** No checksum checked yet; real ones are unsigned 32-bit values. */
   private static final long NOT_VERIFIED = -1;
 
@@ -56,7 +64,9 @@ final class MemoryBlockStore implements BlockStore {
     this.blockSize = blockSize;
     this.capacityBlocks = capacityBlocks;
     this.mapReserve = BlockStores.mapReserve(capacityBlocks);
-    this.allocator = new BlockBufferPool(blockSize, () -> capacityBlocks - blocks.size());
+    int chunkBlocks = (int) Math.min(capacityBlocks, Math.max(1, CHUNK_BYTES / blockSize));
+    this.allocator =
+        new BlockBufferPool(blockSize, chunkBlocks, () -> capacityBlocks - blocks.size());
   }
 
   @Override

@@ -1,8 +1,11 @@
 package dev.torus.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.torus.storage.BlockRunAllocator.BlockRun;
 import io.netty.buffer.ByteBuf;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
@@ -11,46 +14,127 @@ final class BlockBufferPoolTest {
 
   @Test
   void reusesTheMemoryOfAReleasedBlock() {
-    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, () -> 8)) {
+    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, 2, () -> 8)) {
       ByteBuf first = pool.directBuffer(BLOCK, BLOCK);
       assertThat(first.writerIndex()).as("a new buffer has nothing written").isZero();
       assertThat(first.capacity()).isEqualTo(BLOCK);
       assertThat(first.maxCapacity()).isEqualTo(BLOCK);
       assertThat(first.alloc()).isSameAs(pool);
+      ByteBuf second = pool.directBuffer(BLOCK, BLOCK);
+      assertThat(second.memoryAddress()).as("the next block of the chunk")
+          .isEqualTo(first.memoryAddress() + BLOCK);
       long address = first.memoryAddress();
       first.writeZero(BLOCK).release();
       assertThat(pool.freeBuffers()).isOne();
 
-      ByteBuf second = pool.directBuffer(BLOCK, BLOCK);
-      assertThat(second.memoryAddress()).as("the released block's memory, not fresh memory")
+      ByteBuf third = pool.directBuffer(BLOCK, BLOCK);
+      assertThat(third.memoryAddress()).as("the released block's memory, not fresh memory")
           .isEqualTo(address);
       assertThat(pool.freeBuffers()).isZero();
+      assertThat(pool.mappedChunks()).isOne();
       second.release();
+      third.release();
     }
   }
 
   @Test
-  void keepsNoMoreFreeBuffersThanTheOwnerAllows() {
+  void aRunIsBlocksInAdjacentMemoryThatItsViewWritesInto() {
+    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, 8, () -> 8)) {
+      BlockRun run = pool.allocateRun(5);
+      List<ByteBuf> blocks = run.blocks();
+      assertThat(blocks).hasSize(5);
+      for (int i = 0; i < blocks.size(); i++) {
+        ByteBuf b = blocks.get(i);
+        assertThat(b.alloc()).as("an ordinary block of the pool").isSameAs(pool);
+        assertThat(b.capacity()).isEqualTo(BLOCK);
+        assertThat(b.writerIndex()).isZero();
+        assertThat(b.memoryAddress()).isEqualTo(blocks.get(0).memoryAddress() + (long) i * BLOCK);
+      }
+      ByteBuf view = run.view();
+      assertThat(view.capacity()).isEqualTo(5 * BLOCK);
+      assertThat(view.writerIndex()).as("the view starts empty").isZero();
+      for (int i = 0; i < 5 * BLOCK; i += 4) {
+        view.writeInt(i);
+      }
+      view.release();
+      for (int i = 0; i < 5 * BLOCK; i += 4) {
+        assertThat(blocks.get(i / BLOCK).getInt(i % BLOCK)).as("byte %d", i).isEqualTo(i);
+      }
+      assertThat(pool.freeBuffers()).as("releasing the view frees nothing").isEqualTo(3);
+
+      blocks.get(1).release();
+      assertThat(pool.freeBuffers()).as("each block is released on its own").isEqualTo(4);
+      blocks.get(0).release();
+      blocks.subList(2, 5).forEach(ByteBuf::release);
+      assertThat(pool.freeBuffers()).isEqualTo(8);
+    }
+  }
+
+  @Test
+  void aRunEndsAtABlockInUseAndAtTheEndOfItsChunk() {
+    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, 4, () -> 8)) {
+      BlockRun whole = pool.allocateRun(4);
+      whole.view().release();
+      List<ByteBuf> all = whole.blocks();
+      long base = all.get(0).memoryAddress();
+      all.get(0).release();
+      all.get(1).release();
+      all.get(3).release();
+
+      BlockRun upToTheBlockInUse = pool.allocateRun(4);
+      assertThat(upToTheBlockInUse.blocks()).hasSize(2);
+      assertThat(upToTheBlockInUse.blocks().get(0).memoryAddress())
+          .as("found after the last block handed out, wrapping around").isEqualTo(base);
+      BlockRun upToTheChunksEnd = pool.allocateRun(4);
+      assertThat(upToTheChunksEnd.blocks()).hasSize(1);
+      assertThat(upToTheChunksEnd.blocks().get(0).memoryAddress()).isEqualTo(base + 3 * BLOCK);
+      assertThat(pool.mappedChunks()).isOne();
+
+      BlockRun fresh = pool.allocateRun(8);
+      assertThat(fresh.blocks()).as("no free block: a new chunk, no longer than one").hasSize(4);
+      assertThat(pool.mappedChunks()).isEqualTo(2);
+
+      for (BlockRun r : List.of(upToTheBlockInUse, upToTheChunksEnd, fresh)) {
+        r.view().release();
+        r.blocks().forEach(ByteBuf::release);
+      }
+      all.get(2).release();
+      assertThat(pool.freeBuffers()).isEqualTo(8);
+    }
+  }
+
+  @Test
+  void aRunHasAtLeastOneBlock() {
+    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, 4, () -> 8)) {
+      assertThatThrownBy(() -> pool.allocateRun(0)).isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  @Test
+  void unmapsAWhollyFreeChunkWhenMoreBlocksAreFreeThanTheOwnerAllows() {
     AtomicLong allowed = new AtomicLong(2);
-    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, allowed::get)) {
+    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, 2, allowed::get)) {
       ByteBuf[] bufs = new ByteBuf[4];
       for (int i = 0; i < bufs.length; i++) {
         bufs[i] = pool.directBuffer(BLOCK, BLOCK);
       }
+      assertThat(pool.mappedChunks()).isEqualTo(2);
       for (ByteBuf b : bufs) {
         b.release();
       }
       assertThat(pool.freeBuffers()).isEqualTo(2);
+      assertThat(pool.mappedChunks()).isOne();
 
       allowed.set(0);
       pool.directBuffer(BLOCK, BLOCK).release();
-      assertThat(pool.freeBuffers()).as("asked again at each release").isOne();
+      assertThat(pool.freeBuffers()).as("asked again at each release").isZero();
+      assertThat(pool.mappedChunks()).isZero();
     }
   }
 
   @Test
   void servesOtherSizesFromTheDefaultAllocator() {
-    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, () -> 8)) {
+    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, 2, () -> 8)) {
       ByteBuf growable = pool.directBuffer(BLOCK);
       ByteBuf small = pool.directBuffer(100, 100);
       ByteBuf heap = pool.heapBuffer(BLOCK, BLOCK);
@@ -60,20 +144,21 @@ final class BlockBufferPoolTest {
       growable.release();
       small.release();
       heap.release();
-      assertThat(pool.freeBuffers()).isZero();
+      assertThat(pool.mappedChunks()).isZero();
     }
   }
 
   @Test
   void keepsNothingAfterClose() {
-    BlockBufferPool pool = new BlockBufferPool(BLOCK, () -> 8);
+    BlockBufferPool pool = new BlockBufferPool(BLOCK, 2, () -> 8);
     ByteBuf inUse = pool.directBuffer(BLOCK, BLOCK);
     pool.directBuffer(BLOCK, BLOCK).release();
     pool.close();
-    assertThat(pool.freeBuffers()).isZero();
+    assertThat(pool.mappedChunks()).as("a chunk with a block in use stays").isOne();
     inUse.writeInt(7);
     assertThat(inUse.getInt(0)).as("a buffer in use stays usable after close").isEqualTo(7);
     inUse.release();
-    assertThat(pool.freeBuffers()).as("and is freed, not kept, when released").isZero();
+    assertThat(pool.mappedChunks()).as("and is unmapped when its last block is released").isZero();
+    assertThat(pool.freeBuffers()).isZero();
   }
 }

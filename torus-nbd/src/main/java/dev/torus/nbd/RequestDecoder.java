@@ -26,8 +26,10 @@ import org.jspecify.annotations.Nullable;
  * {@code NBD_CMD_DISC} the client may send nothing more, so every later byte is ignored. A wrong
  * magic cannot be resynchronised and fails the channel (a hard disconnect).
  *
- * <p>Whole blocks smaller than {@link #READ_SIZE} are read through a connection's read buffer of
- * that size, allocated at the first such payload and kept until the channel closes.
+ * <p>Whole blocks smaller than {@link #READ_SIZE} are allocated that many bytes at a time, in runs
+ * of adjacent blocks where the device's allocator makes them, and read into directly; those not
+ * in a long enough run are read through a connection's read buffer of that size, allocated at the
+ * first such payload and kept until the channel closes.
  */
 final class RequestDecoder extends ByteToMessageDecoder {
   private enum State {

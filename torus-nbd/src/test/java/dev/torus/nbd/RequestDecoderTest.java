@@ -5,6 +5,8 @@ import static dev.torus.nbd.Wire.hex;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.torus.storage.BlockStore;
+import dev.torus.storage.BlockStores;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -16,9 +18,12 @@ import io.netty.handler.codec.CorruptedFrameException;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -257,6 +262,99 @@ final class RequestDecoderTest {
     assertThat(((NbdRequest) decoded.get(1)).type()).isZero();
   }
 
+  @ParameterizedTest(name = "reads of up to {0} bytes")
+  @ValueSource(ints = {1, 700, 4096, 20_000})
+  void socketReadsFillRunsOfAdjacentBlocksInPlace(int readSize) {
+    try (BlockStore store = BlockStores.inMemory(BLOCK, 64)) {
+      ByteBufAllocator runs = store.allocator();
+      channel = new EmbeddedChannel(decoder = new RequestDecoder(false, MAX_PAYLOAD, BLOCK, runs,
+          3 * BLOCK)); // runs of up to three blocks
+      int span = 3096 + 5 * BLOCK + 1500;
+      byte[] stream = concat(writeHeader(SPAN_OFFSET, span), random(span), READ);
+      int pos = NbdProtocol.REQUEST_SIZE + 10;
+      channel.writeInbound(Unpooled.wrappedBuffer(stream, 0, pos));
+      int wholeStart = NbdProtocol.REQUEST_SIZE + 3096; // stream indexes
+      int wholeEnd = wholeStart + 5 * BLOCK;
+      Map<Integer, Long> readAddresses = new TreeMap<>(); // stream index to where it was read
+      while (pos < stream.length) {
+        ByteBuf lent = decoder.receiveBuffer();
+        int n = Math.min(readSize, stream.length - pos);
+        if (lent != null) {
+          int runEnd = wholeStart + ((pos - wholeStart) / (3 * BLOCK) + 1) * 3 * BLOCK;
+          assertThat(lent.writableBytes()).as("the rest of the run at %d", pos)
+              .isEqualTo(Math.min(runEnd, wholeEnd) - pos);
+          readAddresses.put(pos, lent.memoryAddress());
+          n = Math.min(n, lent.writableBytes());
+          lent.writeBytes(stream, pos, n);
+        }
+        channel.writeInbound(lent != null ? lent : Unpooled.wrappedBuffer(stream, pos, n));
+        pos += n;
+      }
+      decoded = Wire.feed(channel, new byte[0], 1);
+
+      ByteBuf payload = ((NbdRequest) decoded.get(0)).payload();
+      assertThat(ByteBufUtil.getBytes(payload)).isEqualTo(
+          Arrays.copyOfRange(stream, NbdProtocol.REQUEST_SIZE, NbdProtocol.REQUEST_SIZE + span));
+      List<Integer> starts = wholeBlockStarts(payload, runs);
+      assertThat(starts).as("the blocks are the device's buffers").containsExactly(3096,
+          3096 + BLOCK, 3096 + 2 * BLOCK, 3096 + 3 * BLOCK, 3096 + 4 * BLOCK);
+      CompositeByteBuf parts = (CompositeByteBuf) payload;
+      assertThat(readAddresses).as("reads into the runs").isNotEmpty();
+      readAddresses.forEach((at, address) -> {
+        int inPayload = at - NbdProtocol.REQUEST_SIZE;
+        ByteBuf block = parts.component(parts.toComponentIndex(inPayload));
+        assertThat(address).as("the read at %d went into its block", at)
+            .isEqualTo(block.memoryAddress() + (inPayload - 3096) % BLOCK);
+      });
+      byte[] data = ByteBufUtil.getBytes(payload);
+      assertThat(((NbdRequest) decoded.get(0)).blockCrcs()).as("checksums taken in place")
+          .containsExactly(crc(data, 3096), crc(data, 3096 + BLOCK), crc(data, 3096 + 2 * BLOCK),
+              crc(data, 3096 + 3 * BLOCK), crc(data, 3096 + 4 * BLOCK));
+      assertThat(((NbdRequest) decoded.get(1)).type()).isZero();
+      release();
+      decoded = List.of();
+    }
+  }
+
+  @Test
+  void runsTooShortForAReadOfTheirOwnAreFilledThroughTheReadBuffer() {
+    try (BlockStore store = BlockStores.inMemory(BLOCK, 64)) {
+      ByteBufAllocator runs = store.allocator();
+      List<ByteBuf> held = new ArrayList<>();
+      for (int i = 0; i < 64; i++) {
+        ByteBuf b = runs.directBuffer(BLOCK, BLOCK);
+        if (i % 2 == 0) {
+          held.add(b);
+        } else {
+          b.release(); // free blocks, none next to another: runs of one
+        }
+      }
+      channel = new EmbeddedChannel(decoder = new RequestDecoder(false, MAX_PAYLOAD, BLOCK, runs,
+          16 * BLOCK));
+      int span = 5 * BLOCK;
+      byte[] data = random(span);
+      channel.writeInbound(Unpooled.wrappedBuffer(writeHeader(0, span)));
+      Set<Long> readBuffers = new HashSet<>();
+      for (int pos = 0; pos < span; pos += BLOCK) {
+        ByteBuf lent = decoder.receiveBuffer();
+        assertThat(lent).isNotNull();
+        assertThat(lent.writableBytes()).as("the read buffer, not one block")
+            .isEqualTo(span - pos);
+        readBuffers.add(lent.memoryAddress());
+        channel.writeInbound(lent.writeBytes(data, pos, BLOCK));
+      }
+      decoded = Wire.feed(channel, new byte[0], 1);
+
+      assertThat(readBuffers).as("one read buffer").hasSize(1);
+      ByteBuf payload = ((NbdRequest) decoded.get(0)).payload();
+      assertThat(ByteBufUtil.getBytes(payload)).isEqualTo(data);
+      assertThat(wholeBlockStarts(payload, runs)).hasSize(5);
+      release();
+      decoded = List.of();
+      held.forEach(ByteBuf::release);
+    }
+  }
+
   @Test
   void aLentBufferThatGotNothingIsTakenBack() {
     byte[] data = random(SPAN);
@@ -315,6 +413,11 @@ final class RequestDecoderTest {
 
   /** Payload offsets of the components that are whole buffers from {@link #blocks}. */
   private List<Integer> wholeBlockStarts(ByteBuf payload) {
+    return wholeBlockStarts(payload, blocks);
+  }
+
+  /** Payload offsets of the components that are whole buffers from {@code blocks}. */
+  private static List<Integer> wholeBlockStarts(ByteBuf payload, ByteBufAllocator blocks) {
     List<Integer> starts = new ArrayList<>();
     if (payload instanceof CompositeByteBuf c) {
       for (int i = 0; i < c.numComponents(); i++) {
