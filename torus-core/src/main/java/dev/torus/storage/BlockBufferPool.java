@@ -71,7 +71,7 @@ final class BlockBufferPool extends AbstractByteBufAllocator
       return ByteBufAllocator.DEFAULT.directBuffer(initialCapacity, maxCapacity);
     }
     Taken taken = take(1);
-    return toLeakAwareBuffer(new Block(this, taken.first, taken.memory(0, 1)));
+    return toLeakAwareBuffer(new Block(this, taken.first, memory(taken, 0, 1)));
   }
 
   @Override
@@ -86,9 +86,9 @@ final class BlockBufferPool extends AbstractByteBufAllocator
     Taken taken = take(maxBlocks);
     List<ByteBuf> blocks = new ArrayList<>(taken.count);
     for (int i = 0; i < taken.count; i++) {
-      blocks.add(toLeakAwareBuffer(new Block(this, taken.first + i, taken.memory(i, 1))));
+      blocks.add(toLeakAwareBuffer(new Block(this, taken.first + i, memory(taken, i, 1))));
     }
-    return new BlockRun(blocks, view(taken.memory(0, taken.count)));
+    return new BlockRun(blocks, view(memory(taken, 0, taken.count)));
   }
 
   /** A buffer over {@code memory} that never frees it. */
@@ -196,21 +196,11 @@ final class BlockBufferPool extends AbstractByteBufAllocator
   }
 
   /** Blocks {@code first} to {@code first + count - 1}, taken from the pool, in {@code chunk}. */
-  private final class Taken {
-    private final ByteBuffer chunk;
-    private final int first;
-    private final int count;
+  private record Taken(ByteBuffer chunk, int first, int count) {}
 
-    Taken(ByteBuffer chunk, int first, int count) {
-      this.chunk = chunk;
-      this.first = first;
-      this.count = count;
-    }
-
-    /** The memory of {@code blocks} blocks from the {@code index}-th taken. */
-    ByteBuffer memory(int index, int blocks) {
-      return chunk.slice((first % chunkBlocks + index) * blockSize, blocks * blockSize);
-    }
+  /** The memory of {@code blocks} blocks from the {@code index}-th of {@code taken}. */
+  private ByteBuffer memory(Taken taken, int index, int blocks) {
+    return taken.chunk.slice((taken.first % chunkBlocks + index) * blockSize, blocks * blockSize);
   }
 
   /** One block's buffer over pooled memory; releasing it returns the memory to the pool. */
