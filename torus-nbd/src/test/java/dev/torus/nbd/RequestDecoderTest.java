@@ -5,6 +5,8 @@ import static dev.torus.nbd.Wire.hex;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.torus.storage.BlockRunAllocator;
+import dev.torus.storage.BlockRunAllocator.BlockRun;
 import dev.torus.storage.BlockStore;
 import dev.torus.storage.BlockStores;
 import io.netty.buffer.ByteBuf;
@@ -388,6 +390,28 @@ final class RequestDecoderTest {
     channel.finishAndReleaseAll(); // NoLeaks fails the test if the partial block or slices leaked
 
     assertThat(decoded).isEmpty();
+  }
+
+  @Test
+  void aConnectionClosedMidRunGivesItsBlocksBack() {
+    try (BlockStore store = BlockStores.inMemory(BLOCK, 64)) {
+      BlockRunAllocator runs = (BlockRunAllocator) store.allocator();
+      channel = new EmbeddedChannel(decoder = new RequestDecoder(false, MAX_PAYLOAD, BLOCK, runs,
+          8 * BLOCK));
+      decoded = Wire.feed(channel, concat(writeHeader(0, 5 * BLOCK), random(5000)), 1000);
+      channel.finishAndReleaseAll();
+
+      BlockRun rest = runs.allocateRun(64);
+      BlockRun before = runs.allocateRun(64);
+      assertThat(rest.blocks()).as("from after the payload's run to the end").hasSize(59);
+      assertThat(before.blocks()).as("the payload's five blocks, free again").hasSize(5);
+      assertThat(before.blocks().get(4).memoryAddress() + BLOCK)
+          .isEqualTo(rest.blocks().get(0).memoryAddress());
+      for (BlockRun r : List.of(rest, before)) {
+        r.view().release();
+        r.blocks().forEach(ByteBuf::release);
+      }
+    }
   }
 
   /** Blocks no smaller than a socket read: reads go straight into them. */
