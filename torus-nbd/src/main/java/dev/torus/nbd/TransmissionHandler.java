@@ -84,6 +84,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
   private final int maxInFlight;
   private final long maxInFlightBytes;
   private @Nullable ChannelHandlerContext ctx;
+  /** The loop's count of requests under way, which tells it whether to poll ({@link IdlePolling}). */
+  private IdlePolling.UnderWay underWay = IdlePolling.UnderWay.ofCurrentThread();
   private int inFlight;
   private long inFlightBytes;
   private boolean disconnecting;
@@ -100,6 +102,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.underWay = IdlePolling.UnderWay.ofCurrentThread(); // called on the channel's loop
   }
 
   @Override
@@ -163,6 +166,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     long cost = cost(command, request);
     inFlight++;
     inFlightBytes += cost;
+    underWay.started();
     if (inFlight >= maxInFlight || inFlightBytes >= maxInFlightBytes) {
       ctx.channel().config().setAutoRead(false);
     }
@@ -442,6 +446,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
   private void settle(long cost) {
     inFlight--;
     inFlightBytes -= cost;
+    underWay.answered();
     ChannelHandlerContext ctx = context();
     if (!disconnecting
         && ctx.channel().isActive()
