@@ -33,7 +33,7 @@ import org.jspecify.annotations.Nullable;
  * <p>A loop whose connections have more than one request under way ({@link UnderWay}) does not
  * poll: those requests wait on other threads, a store's reads, and those threads need the CPU that
  * polling would take. With polling, 4 KiB random reads at queue depth 16 from a durable volume ran
- * at two thirds of the rate they reach without it on the build machine's two cores
+ * at about 47,000 IOPS on the build machine's two cores, without it at 50,000 to 60,000
  * (docs/benchmarks.md). One request under way is a client at queue depth 1, whose reply polling
  * picks up without a wake-up.
  */
@@ -95,8 +95,9 @@ final class IdlePolling implements SelectStrategy {
   }
 
   /**
-   * The requests that the connections of one event loop have received and not yet answered,
-   * counted on the loop's own thread (by {@link TransmissionHandler}), so no synchronisation.
+   * The requests that the connections of one event loop have received and the device has not yet
+   * answered, counted on the loop's own thread (by {@link TransmissionHandler}), so no
+   * synchronisation.
    */
   static final class UnderWay {
     private static final FastThreadLocal<UnderWay> OF_THREAD = new FastThreadLocal<>() {

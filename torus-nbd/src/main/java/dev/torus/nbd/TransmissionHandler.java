@@ -84,7 +84,10 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
   private final int maxInFlight;
   private final long maxInFlightBytes;
   private @Nullable ChannelHandlerContext ctx;
-  /** The loop's count of requests under way, which tells it whether to poll ({@link IdlePolling}). */
+  /**
+   * The loop's count of requests waiting for the device, which tells it whether to poll ({@link
+   * IdlePolling}).
+   */
   private IdlePolling.UnderWay underWay = IdlePolling.UnderWay.ofCurrentThread();
   private int inFlight;
   private long inFlightBytes;
@@ -424,6 +427,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
   /** On the event loop: writes the reply (or drops it if the client is gone) and settles counts. */
   private void complete(
       NbdRequest request, long cost, @Nullable NbdReply reply, @Nullable Throwable error) {
+    underWay.answered(); // a reply waiting for the socket needs no other thread
     ChannelHandlerContext ctx = context();
     NbdReply answer = reply;
     if (answer == null) {
@@ -446,7 +450,6 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
   private void settle(long cost) {
     inFlight--;
     inFlightBytes -= cost;
-    underWay.answered();
     ChannelHandlerContext ctx = context();
     if (!disconnecting
         && ctx.channel().isActive()
