@@ -49,6 +49,11 @@ final class PayloadReceiver {
   private final @Nullable ByteBuf readBuffer;
   /** How many blocks to allocate at a time, a run of them if the allocator makes runs. */
   private final int blocksPerRead;
+  /**
+   * Shorter runs, an eighth of a read's blocks, are filled through the read buffer: the copy costs
+   * less than the socket reads a run of a few blocks takes.
+   */
+  private final int minRunBytes;
   private final CompositeByteBuf payload = Unpooled.compositeBuffer(Integer.MAX_VALUE);
   /** Device offsets: the payload's end, and the whole blocks' range inside it. */
   private final long end;
@@ -79,6 +84,7 @@ final class PayloadReceiver {
     this.blocks = blocks;
     this.readBuffer = readBuffer;
     this.blocksPerRead = readBuffer == null ? 1 : readBuffer.capacity() / blockSize;
+    this.minRunBytes = blocksPerRead / 8 * blockSize;
     this.position = offset;
     this.end = offset + length;
     this.wholeStart = roundUp(offset, blockSize);
@@ -101,23 +107,19 @@ final class PayloadReceiver {
 
   /** Takes bytes of the payload from {@code in}; true once the payload is complete. */
   boolean absorb(ByteBuf in) {
-    if (in == lent) { // the read put these bytes into the blocks already
-      while (in.isReadable()) {
-        ByteBuf block = filling.element();
-        int n = Math.min(in.readableBytes(), block.writableBytes());
-        checksum(in, n);
-        in.skipBytes(n);
-        block.writerIndex(block.writerIndex() + n);
-        filled(n);
-      }
-    }
+    boolean inPlace = in == lent; // the read put these bytes into the blocks already
     lent = null;
     while (position < end && in.isReadable()) {
       if (inWholeBlock()) {
         ByteBuf block = nextBlock();
         int n = Math.min(in.readableBytes(), block.writableBytes());
         checksum(in, n);
-        block.writeBytes(in, n);
+        if (inPlace) {
+          in.skipBytes(n);
+          block.writerIndex(block.writerIndex() + n);
+        } else {
+          block.writeBytes(in, n);
+        }
         filled(n);
       } else {
         long segmentEnd = position < wholeStart ? wholeStart : end;
@@ -143,7 +145,7 @@ final class PayloadReceiver {
     ByteBuf block = nextBlock();
     ByteBuf r = run;
     if (r != null && (r.writableBytes() >= wholeEnd - position
-        || r.writableBytes() >= blocksPerRead / MIN_RUN_PART * blockSize)) {
+        || r.writableBytes() >= minRunBytes)) {
       lent = r.retainedSlice(r.writerIndex(), r.writableBytes()).clear();
       return lent;
     }
@@ -154,12 +156,6 @@ final class PayloadReceiver {
     lent = block.retainedSlice(block.writerIndex(), block.writableBytes()).clear();
     return lent;
   }
-
-  /**
-   * A run shorter than this part of a read buffer's blocks is filled through the read buffer:
-   * the copy costs less than the socket reads a run of a few blocks takes.
-   */
-  private static final int MIN_RUN_PART = 8;
 
   /** The complete payload; the caller owns it. */
   ByteBuf payload() {

@@ -84,11 +84,6 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
   private final int maxInFlight;
   private final long maxInFlightBytes;
   private @Nullable ChannelHandlerContext ctx;
-  /**
-   * The loop's count of requests waiting for the device, which tells it whether to poll ({@link
-   * IdlePolling}).
-   */
-  private IdlePolling.UnderWay underWay = IdlePolling.UnderWay.ofCurrentThread();
   private int inFlight;
   private long inFlightBytes;
   private boolean disconnecting;
@@ -105,7 +100,6 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    this.underWay = IdlePolling.UnderWay.ofCurrentThread(); // called on the channel's loop
   }
 
   @Override
@@ -169,7 +163,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     long cost = cost(command, request);
     inFlight++;
     inFlightBytes += cost;
-    underWay.started();
+    IdlePolling.UnderWay.ofCurrentThread().started(); // tells the loop whether to poll
     if (inFlight >= maxInFlight || inFlightBytes >= maxInFlightBytes) {
       ctx.channel().config().setAutoRead(false);
     }
@@ -427,7 +421,8 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
   /** On the event loop: writes the reply (or drops it if the client is gone) and settles counts. */
   private void complete(
       NbdRequest request, long cost, @Nullable NbdReply reply, @Nullable Throwable error) {
-    underWay.answered(); // a reply waiting for the socket needs no other thread
+    // On the loop's thread, as the start was. A reply waiting for the socket needs no other thread.
+    IdlePolling.UnderWay.ofCurrentThread().answered();
     ChannelHandlerContext ctx = context();
     NbdReply answer = reply;
     if (answer == null) {
