@@ -78,6 +78,15 @@ final class PendingBlock {
   void dataCrc(int crc) {
     assert data != null && crc == Crc32c.of(data)
         : "block " + index + ": checksum " + Integer.toHexString(crc) + " does not match its data";
+    derivedDataCrc(crc);
+  }
+
+  /**
+   * Records the checksum of {@link #data} as it is now, computed from other checksums instead of
+   * its bytes ({@link Crc32c#afterReplacing}). Not checked here: tests check it where the store
+   * receives it, against the bytes it receives.
+   */
+  void derivedDataCrc(int crc) {
     dataCrc = crc;
     checksummedVersion = version;
   }

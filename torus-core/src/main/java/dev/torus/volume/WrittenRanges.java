@@ -47,6 +47,20 @@ final class WrittenRanges {
     bounds = Arrays.copyOf(merged, n);
   }
 
+  /** The written ranges, as start and end pairs in order. */
+  int[] ranges() {
+    return bounds.clone();
+  }
+
+  /** How many bytes {@code ranges}, start and end pairs, cover. */
+  static int bytes(int[] ranges) {
+    int bytes = 0;
+    for (int i = 0; i < ranges.length; i += 2) {
+      bytes += ranges[i + 1] - ranges[i];
+    }
+    return bytes;
+  }
+
   /** The unwritten ranges of a block of {@code size} bytes, as start and end pairs in order. */
   int[] gaps(int size) {
     int[] gaps = new int[bounds.length + 2];

@@ -20,13 +20,17 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
  * Every block a volume stores goes with the checksum of exactly the bytes stored, although a
- * write that replaces a whole block checksums it at once, or brings the checksums with it, and
- * later changes must not reuse them: random whole, partial and zero writes, with and without
+ * write that replaces a whole block checksums it at once, or brings the checksums with it, a
+ * block completed from its old content gets a checksum derived from the old content's, and later
+ * changes must not reuse them: random whole, partial and zero writes, with and without
  * checksums, over a small dirty limit (so blocks are written back between commits, some several
  * times) and commits, each put checked against its bytes.
  */
@@ -38,9 +42,24 @@ final class BlockChecksumsTest {
   private static final class CheckingStore extends ForwardingBlockStore {
     final AtomicInteger checked = new AtomicInteger();
     final List<String> wrong = new CopyOnWriteArrayList<>();
+    /** Answers reads a moment later on another thread, as the file store does. */
+    private final boolean lateReads;
+    final AtomicInteger answeredLate = new AtomicInteger();
 
-    CheckingStore() {
+    CheckingStore(boolean lateReads) {
       super(BlockStores.inMemory(BS, 1 << 12));
+      this.lateReads = lateReads;
+    }
+
+    @Override
+    public CompletableFuture<ByteBuf> getBlock(BlockRef ref, int expectedCrc) {
+      if (!lateReads) {
+        return store.getBlock(ref, expectedCrc);
+      }
+      Executor later = CompletableFuture.delayedExecutor(
+          ThreadLocalRandom.current().nextInt(300), TimeUnit.MICROSECONDS);
+      return CompletableFuture.runAsync(answeredLate::incrementAndGet, later)
+          .thenCompose(v -> store.getBlock(ref, expectedCrc));
     }
 
     @Override
@@ -55,7 +74,22 @@ final class BlockChecksumsTest {
 
   @Test
   void everyPutCarriesTheChecksumOfItsBytes() throws InterruptedException {
-    CheckingStore store = new CheckingStore();
+    writeRandomlyAndCheckThePuts(new CheckingStore(false));
+  }
+
+  /**
+   * Partial writes land in blocks whose old content is still being read, and the old content
+   * fills the rest of them later, with a checksum derived from the old content's.
+   */
+  @Test
+  void everyPutCarriesTheChecksumOfItsBytesWhenOldContentComesLate() throws InterruptedException {
+    CheckingStore store = new CheckingStore(true);
+    writeRandomlyAndCheckThePuts(store);
+    assertThat(store.answeredLate.get()).as("reads answered late").isGreaterThan(100);
+  }
+
+  private static void writeRandomlyAndCheckThePuts(CheckingStore store)
+      throws InterruptedException {
     VolumeConfig config = VolumeConfig.DEFAULT.withDirtyLimit(DataSize.ofBytes(4 * BS));
     Random random = new Random(11);
     byte[] model = new byte[BLOCKS * BS];
