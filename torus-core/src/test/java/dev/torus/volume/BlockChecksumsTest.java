@@ -20,9 +20,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executor;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -56,10 +53,10 @@ final class BlockChecksumsTest {
       if (!lateReads) {
         return store.getBlock(ref, expectedCrc);
       }
-      Executor later = CompletableFuture.delayedExecutor(
-          ThreadLocalRandom.current().nextInt(300), TimeUnit.MICROSECONDS);
-      return CompletableFuture.runAsync(answeredLate::incrementAndGet, later)
-          .thenCompose(v -> store.getBlock(ref, expectedCrc));
+      return SlowReadsVolumeModelTest.later().thenCompose(v -> {
+        answeredLate.incrementAndGet();
+        return store.getBlock(ref, expectedCrc);
+      });
     }
 
     @Override

@@ -38,7 +38,8 @@ final class SlowReadsVolumeModelTest implements VolumeModelContract {
         });
   }
 
-  private static CompletableFuture<Void> later() {
+  /** Completes up to 300 µs from now on another thread, as a store's read does. */
+  static CompletableFuture<Void> later() {
     Executor delayed = CompletableFuture.delayedExecutor(
         ThreadLocalRandom.current().nextInt(300), TimeUnit.MICROSECONDS);
     return CompletableFuture.runAsync(() -> { }, delayed);
