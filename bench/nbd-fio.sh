@@ -4,12 +4,12 @@
 # ratios against the baselines (compare ratios, not absolute numbers: run-to-run variance is ~20%).
 #
 #   bench/nbd-fio.sh [--torus memory,file] [--server-cmd CMD] [--size 1G] [--block-size 32KiB]
-#                    [--runtime 10] [--warmup 30] [--jobs JOB,...] [--no-baselines]
+#                    [--runtime 10] [--warmup 30] [--jobs JOB,...] [--no-baselines] [--dir DIR]
 #
 #   --torus       Torus volumes to measure, comma-separated (default memory,file):
 #                   memory  an in-memory volume (VolumeService over the in-memory store and metadata)
 #                   file    a durable single-host volume (file block store + embedded SQLite metadata
-#                           in a temporary directory)
+#                           in --dir)
 #                 both served by NbdServer with ExportResolver.ofVolumes (bench/run NbdServeBench;
 #                 build first: mvn -B -o -pl torus-bench -am package -DskipTests)
 #   --server-cmd  measure this command instead, as target "custom"; {port} and {size} are
@@ -22,6 +22,12 @@
 #                 it reuses memory, and until then the kernel's faults on fresh memory dominate)
 #   --jobs        run only these jobs (names as in the table below)
 #   --no-baselines  skip nbdkit and qemu-nbd (for a block-size sweep: ratios then need a run with them)
+#   --dir         where the durable volume's store and qemu-nbd's raw file live (default: a temporary
+#                 directory under $TMPDIR, or /tmp). The durable volume syncs what it is written
+#                 every 256 MiB and at least every 5 s (its commit interval), so sustained writes
+#                 run at the disk's speed; qemu-nbd syncs nothing unless fio flushes, and its file
+#                 stays in the page cache. On a tmpfs (/dev/shm) syncs cost nothing: that measures
+#                 the software without the disk.
 #
 # Jobs: 4k random read and write at queue depth 1 and 16, 1M sequential read and write at QD16.
 # Every server gets the same treatment: filled with data first (so reads do not measure holes),
@@ -44,6 +50,7 @@ torus=memory,file
 server_cmd=""
 only_jobs=""
 baselines=yes
+data_parent="${TMPDIR:-/tmp}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --torus) torus="$2"; shift 2 ;;
@@ -54,7 +61,8 @@ while [[ $# -gt 0 ]]; do
     --warmup) warmup="$2"; shift 2 ;;
     --jobs) only_jobs="$2"; shift 2 ;;
     --no-baselines) baselines=no; shift ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    --dir) data_parent="$2"; shift 2 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -79,12 +87,17 @@ for tool in fio:fio nbdkit:nbdkit qemu-nbd:qemu-utils qemu-img:qemu-utils nbdinf
   fi
 done
 
+if [[ ! -d "$data_parent" ]]; then
+  echo "--dir $data_parent is not a directory" >&2
+  exit 2
+fi
 work="$(mktemp -d)"
+data="$(mktemp -d "$data_parent/torus-nbd-fio.XXXXXX")"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  rm -rf "$work" "$data"
 }
 trap cleanup EXIT
 
@@ -187,12 +200,15 @@ stop_last() {
 }
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'); load average $(load)" >&2
+echo "durable volume and qemu-nbd's file in $data ($(df --output=fstype "$data" | tail -1))" >&2
 for t in "${targets[@]}"; do
   if [[ "$t" == custom ]]; then
     serve_and_measure custom "$server_cmd"
   else
+    dir_arg=""
+    if [[ "$t" == file ]]; then dir_arg="--dir $data/torus-file"; fi
     serve_and_measure "torus-$t" "$root/bench/run NbdServeBench --store $t --port {port} \
-      --size {size} --block-size $block_size --export $export_name"
+      --size {size} --block-size $block_size --export $export_name $dir_arg"
   fi
 done
 names=()
@@ -207,17 +223,18 @@ if [[ "$baselines" == yes ]]; then
   stop_last
 
   port=$(free_port)
-  qemu-img create -q -f raw "$work/disk.raw" "$size"
+  qemu-img create -q -f raw "$data/disk.raw" "$size"
   start qemu-nbd "nbd://127.0.0.1:$port/$export_name" \
     qemu-nbd -f raw -b 127.0.0.1 -p "$port" -x "$export_name" --persistent --shared=8 \
-    "$work/disk.raw"
+    "$data/disk.raw"
   measure qemu-nbd "nbd://127.0.0.1:$port/$export_name" "${pids[-1]}"
   stop_last
   names+=(nbdkit qemu-nbd)
 fi
 
 echo
-echo "fio nbd engine, $size, ${runtime}s per job, Torus block size $block_size; load average now $(load)"
+echo "fio nbd engine, $size, ${runtime}s per job, Torus block size $block_size, files on" \
+  "$(df --output=fstype "$data" | tail -1); load average now $(load)"
 echo "4k jobs in IOPS, 1m jobs in MiB/s; then each Torus volume as a ratio to nbdkit and to qemu-nbd"
 files=()
 for n in "${names[@]}"; do files+=("$work/$n.results"); done
