@@ -45,6 +45,15 @@ public interface BlockStore extends AutoCloseable {
     return ByteBufAllocator.DEFAULT;
   }
 
+  /**
+   * Whether a put keeps a buffer of exactly one block from {@link #allocator()} as the stored
+   * block, rather than copying it: its caller may then hold on to that buffer as a copy of the
+   * stored block at no cost in memory. The default is false.
+   */
+  default boolean keepsBlockBuffers() {
+    return false;
+  }
+
   /** Reads a block; the result has exactly {@link #blockSize()} readable bytes. */
   CompletableFuture<ByteBuf> getBlock(BlockRef ref);
 

@@ -79,6 +79,12 @@ final class MemoryBlockStore implements BlockStore {
     return allocator;
   }
 
+  /** A put keeps a whole block from its pool; see {@link #keep}. */
+  @Override
+  public boolean keepsBlockBuffers() {
+    return true;
+  }
+
   @Override
   public CompletableFuture<ByteBuf> getBlock(BlockRef ref) {
     return get(ref, NOT_VERIFIED);

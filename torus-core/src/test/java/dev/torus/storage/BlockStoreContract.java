@@ -64,6 +64,30 @@ public interface BlockStoreContract {
   }
 
   @Test
+  default void keepsBlockBuffersSaysWhetherAPutHoldsOnToAWholeBlockOfItsAllocator() {
+    byte[] bytes = Blocks.random(BLOCK_SIZE, 5);
+    ByteBuf block;
+    try (BlockStore store = newStore(BLOCK_SIZE, 4)) {
+      block = store.allocator().directBuffer(BLOCK_SIZE, BLOCK_SIZE).writeBytes(bytes);
+      // The put owns a view; the test keeps its own reference to watch what the store does.
+      Futures.join(store.putBlock(ref(1), block.retainedDuplicate(), Crc32c.of(block)));
+      if (store.keepsBlockBuffers()) {
+        assertThat(block.refCnt()).as("the store holds the buffer given").isEqualTo(2);
+        block.setByte(0, bytes[0] + 1); // proves the memory is shared; a real caller never does
+        byte[] changed = bytes.clone();
+        changed[0]++;
+        assertThat(Blocks.read(store, ref(1))).as("the stored block is that buffer")
+            .isEqualTo(changed);
+      } else {
+        assertThat(block.refCnt()).as("the store released the buffer given").isEqualTo(1);
+        assertThat(Blocks.read(store, ref(1))).isEqualTo(bytes);
+      }
+      block.release();
+    }
+    assertThat(block.refCnt()).as("nothing held after close").isZero();
+  }
+
+  @Test
   default void putReadsOnlyTheReadableBytes() {
     try (BlockStore store = newStore(BLOCK_SIZE, 4)) {
       byte[] block = Blocks.random(BLOCK_SIZE, 4);

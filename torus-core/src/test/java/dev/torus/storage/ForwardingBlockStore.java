@@ -25,6 +25,11 @@ public abstract class ForwardingBlockStore implements BlockStore {
   }
 
   @Override
+  public boolean keepsBlockBuffers() {
+    return store.keepsBlockBuffers();
+  }
+
+  @Override
   public CompletableFuture<ByteBuf> getBlock(BlockRef ref) {
     return store.getBlock(ref);
   }
