@@ -279,9 +279,11 @@ final class Committer {
                 f.ref = null;
                 f.stored = Futures.done();
                 returnToPending(f);
-              } else if (f.data != null) {
+              } else {
+                if (f.data != null) {
+                  v.dirty.dropped();
+                }
                 f.releaseData();
-                v.dirty.dropped();
               }
             }
             if (refused.isEmpty()) {
@@ -317,6 +319,7 @@ final class Committer {
   private void returnToPending(PendingBlock f) {
     VolumeHandle v = volume;
     if (f.unchanged()) {
+      f.releaseKept();
       return;
     }
     if (!v.pending.containsKey(f.index)) {
@@ -324,9 +327,11 @@ final class Committer {
       if (f.data != null) {
         v.dirty.queue(f);
       }
-    } else if (f.data != null) {
+    } else {
+      if (f.data != null) {
+        v.dirty.dropped();
+      }
       f.releaseData();
-      v.dirty.dropped();
     }
   }
 

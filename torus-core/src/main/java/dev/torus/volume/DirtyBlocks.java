@@ -4,6 +4,7 @@ import dev.torus.BlockRef;
 import dev.torus.BlockType;
 import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
+import dev.torus.internal.buffer.BlockBuffers;
 import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
 import java.time.Duration;
@@ -240,12 +241,22 @@ final class DirtyBlocks {
         } else if (p.data == data && p.version == version) {
           storeWorks();
           p.crc = crc;
-          p.releaseData();
+          if (keptByStore(data)) {
+            p.keepStored();
+          } else {
+            p.releaseData();
+          }
           dropped();
         }
       }
       return null;
     });
+  }
+
+  /** Whether the store took {@code data} itself, not a copy: keeping it then costs nothing. */
+  private boolean keptByStore(ByteBuf data) {
+    return volume.store.keepsBlockBuffers()
+        && BlockBuffers.isWholeBlockOf(data, volume.store.allocator(), blockSize);
   }
 
   /**

@@ -19,6 +19,12 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Sharing: a put is handed a retained view of {@link #data}, not a copy ({@link #shared}); the
  * next change to the block copies the buffer first, so a put never sees bytes change under it.
+ *
+ * <p>Kept content: when the store keeps the buffers it is given ({@link
+ * dev.torus.storage.BlockStore#keepsBlockBuffers()}), a written-back block keeps its buffer as
+ * {@link #keptContent()}, which costs no memory the store does not hold anyway. A partial write or
+ * a read then takes the old content from it instead of reading the block back from the store and
+ * checking it: the volume's own bytes, which it checksummed itself, as while the block was dirty.
  */
 final class PendingBlock {
   final long index;
@@ -45,6 +51,10 @@ final class PendingBlock {
    * content fills the rest when it arrives. Null otherwise.
    */
   @Nullable WrittenRanges written;
+  /** The buffer a write-back stored under {@link #keptRef}, while the block is as stored. */
+  private @Nullable ByteBuf kept;
+  private @Nullable BlockRef keptRef;
+  private long keptVersion;
 
   PendingBlock(long index) {
     this.index = index;
@@ -91,13 +101,53 @@ final class PendingBlock {
     checksummedVersion = version;
   }
 
-  /** Drops the in-memory content, if any. */
+  /** Drops the in-memory content, if any, kept content included. */
   void releaseData() {
     checksummedVersion = -1;
     if (data != null) {
       data.release();
       data = null;
       shared = false;
+    }
+    releaseKept();
+  }
+
+  /**
+   * The write-back of {@link #data} as {@link #ref} with {@link #crc} completed, and the store
+   * holds the same memory: {@link #data} becomes the kept content.
+   */
+  void keepStored() {
+    releaseKept();
+    kept = data.asReadOnly(); // shares data's reference
+    keptRef = ref;
+    keptVersion = version;
+    data = null;
+    shared = false;
+    checksummedVersion = -1;
+  }
+
+  /**
+   * A retained view of what is stored under {@link #ref}, if the block still holds it and has not
+   * changed since; null otherwise (and a stale one is let go).
+   */
+  @Nullable ByteBuf keptContent() {
+    if (kept == null) {
+      return null;
+    }
+    if (keptVersion != version || keptRef == null || !keptRef.equals(ref) || data != null || hole
+        || loading != null) {
+      releaseKept();
+      return null;
+    }
+    return kept.retainedDuplicate();
+  }
+
+  /** Lets go of the kept content, if any: the block changed, or leaves the volume's memory. */
+  void releaseKept() {
+    if (kept != null) {
+      kept.release();
+      kept = null;
+      keptRef = null;
     }
   }
 

@@ -30,6 +30,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -226,6 +227,10 @@ final class VolumeHandle implements BlockVolume {
         } else if (p.hole || p.ref == null) {
           return CompletableFuture.completedFuture(zeroes(length));
         } else {
+          ByteBuf kept = p.keptContent();
+          if (kept != null) {
+            return CompletableFuture.completedFuture(slice(kept, at, length));
+          }
           BlockPointer ptr = new BlockPointer(p.ref, p.crc);
           return p.stored.thenCompose(v -> fetch(index, ptr)).thenApply(buf -> slice(buf, at, length));
         }
@@ -352,7 +357,8 @@ final class VolumeHandle implements BlockVolume {
         }
       } else if (p.loading == null && p.data == null && !p.hole && !whole && p.ref != null) {
         BlockPointer stored = new BlockPointer(p.ref, p.crc);
-        load = startLoad(p, p.stored.thenCompose(v -> fetchOldContent(index, stored)));
+        ByteBuf own = p.keptContent();
+        load = startLoad(p, p.stored.thenCompose(v -> fetchOldContent(index, stored, own)));
       }
       if (load != null && load.isCompletedExceptionally()) {
         return load; // the old content is unreadable and nothing was acknowledged yet
@@ -385,6 +391,7 @@ final class VolumeHandle implements BlockVolume {
         dirty.added();
       }
       dirty.queue(p);
+      p.releaseKept();
       p.hole = false;
       p.version++;
       if (kept == null) {
@@ -414,6 +421,7 @@ final class VolumeHandle implements BlockVolume {
     // Nothing shares the buffer yet: write-backs and commits wait for the load.
     copyInto(p.data, at, src, srcIndex, len);
     p.written.add(at, at + len);
+    p.releaseKept();
     p.version++;
   }
 
@@ -466,34 +474,40 @@ final class VolumeHandle implements BlockVolume {
         return CompletableFuture.completedFuture(new OldContent(null, zeroBlockCrc));
       }
       BlockPointer ptr = new BlockPointer(f.ref, f.crc);
-      return f.stored.thenCompose(v -> fetchOldContent(index, ptr));
+      ByteBuf kept = f.keptContent();
+      return f.stored.thenCompose(v -> fetchOldContent(index, ptr, kept));
     }
     return map.lookup(committed, index).thenCompose(ptr -> ptr == null
         ? CompletableFuture.completedFuture(new OldContent(null, zeroBlockCrc))
-        : fetchOldContent(index, ptr));
+        : fetchOldContent(index, ptr, null));
   }
 
   /**
-   * Reads a block's old content for a partial write. Called on a Netty event loop (the NBD
-   * server's), it runs after the work at hand, so that the write's reply goes out before the read
-   * and the merge even when the store answers at once (the in-memory one: 4 KiB random writes at
-   * queue depth 1 went 7 to 9% faster); elsewhere, and on a loop that is shutting down, at once.
-   * Netty keeps the calling thread's loop in {@link ThreadExecutorMap}.
+   * Reads a block's old content for a partial write: {@code kept}, the block's own copy of what is
+   * stored under {@code ptr} ({@link PendingBlock#keptContent()}), if there is one, else from the
+   * store. Called on a Netty event loop (the NBD server's), it runs after the work at hand, so
+   * that the write's reply goes out before the read and the merge even when the store answers at
+   * once (the in-memory one: 4 KiB random writes at queue depth 1 went 7 to 9% faster); elsewhere,
+   * and on a loop that is shutting down, at once. Netty keeps the calling thread's loop in {@link
+   * ThreadExecutorMap}.
    */
-  private CompletableFuture<OldContent> fetchOldContent(long index, BlockPointer ptr) {
+  private CompletableFuture<OldContent> fetchOldContent(
+      long index, BlockPointer ptr, @Nullable ByteBuf kept) {
+    Supplier<CompletableFuture<ByteBuf>> read =
+        () -> kept != null ? CompletableFuture.completedFuture(kept) : fetch(index, ptr);
     EventExecutor loop = ThreadExecutorMap.currentExecutor();
     CompletableFuture<ByteBuf> data = null;
     if (loop != null && !loop.isShuttingDown()) {
       try {
-        data = CompletableFuture.supplyAsync(() -> fetch(index, ptr), loop).thenCompose(f -> f);
+        data = CompletableFuture.supplyAsync(read, loop).thenCompose(f -> f);
       } catch (RejectedExecutionException e) {
         // shut down meanwhile: read here
       }
     }
     if (data == null) {
-      data = fetch(index, ptr);
+      data = read.get();
     }
-    // The store checked the bytes against this checksum.
+    // The store checked the bytes against this checksum, or the volume took it from them.
     return data.thenApply(buf -> new OldContent(buf, Integer.toUnsignedLong(ptr.crc())));
   }
 
@@ -663,9 +677,9 @@ final class VolumeHandle implements BlockVolume {
       PendingBlock p = pending.computeIfAbsent(index, PendingBlock::new);
       if (p.loading == null) {
         if (p.data != null) {
-          p.releaseData();
           dirty.dropped();
         }
+        p.releaseData();
         p.hole = true;
         p.version++;
         lostBlocks.remove(index);
@@ -882,6 +896,9 @@ final class VolumeHandle implements BlockVolume {
       lost = lostWrites;
       pending.values().forEach(PendingBlock::releaseData);
       pending.clear();
+      if (frozen != null) { // a commit that never finished may still store their data
+        frozen.values().forEach(PendingBlock::releaseKept);
+      }
     }
     if (writer != null) {
       writer.close(metadata);
