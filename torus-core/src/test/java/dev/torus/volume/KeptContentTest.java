@@ -4,7 +4,6 @@ import static dev.torus.internal.concurrent.Futures.join;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.torus.DataSize;
-import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.storage.BlockStore;
 import dev.torus.storage.BlockStores;
 import dev.torus.storage.ForwardingBlockStore;
@@ -12,7 +11,6 @@ import dev.torus.transport.LeakCheck;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -44,9 +42,9 @@ final class KeptContentTest {
   }
 
   /**
-   * Writes blocks 0 to 2 whole, which writes 0 and 1 back (a dirty limit of two blocks), then
-   * reads block 1, writes into block 0, commits, and does both again. Checks the content all
-   * along and after reopening; returns the store's gets for each of the four steps.
+   * Writes blocks 0 to 2 whole in one write, which writes 0 and 1 back (a dirty limit of two
+   * blocks), then reads block 1, writes into block 0, commits, and does both again. Checks the
+   * content all along and after reopening; returns the store's gets for each of the four steps.
    */
   private static int[] runWorkload(GatedStore store) throws InterruptedException {
     byte[] a = filled(0x11);
@@ -56,14 +54,11 @@ final class KeptContentTest {
     expected0[10] = 1;
     expected0[20] = 2;
     int[] gets = new int[4];
-    try (VolumeFixture f = VolumeFixture.build(BS, VolumeConfig.DEFAULT
-        .withCommitInterval(Duration.ZERO).withDirtyLimit(DataSize.ofBytes(2 * BS)),
-        s -> KvMetadata.inMemory(Clock.systemUTC(), s), store)) {
+    try (VolumeFixture f = VolumeFixture.inMemoryMetadata(BS, VolumeConfig.DEFAULT
+        .withCommitInterval(Duration.ZERO).withDirtyLimit(DataSize.ofBytes(2 * BS)), store)) {
       join(f.volumes.catalog().create("v", 4L * BS));
       try (BlockVolume v = join(f.volumes.openWritable("v"))) {
-        join(v.write(0, Unpooled.wrappedBuffer(a)));
-        join(v.write(BS, Unpooled.wrappedBuffer(b)));
-        join(v.write(2 * BS, Unpooled.wrappedBuffer(c)));
+        join(v.write(0, Unpooled.wrappedBuffer(a, b, c)));
         assertThat(store.puts()).as("blocks 0 and 1 written back").isEqualTo(2);
 
         int before = store.gets();

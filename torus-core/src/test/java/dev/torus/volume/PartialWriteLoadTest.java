@@ -6,13 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.torus.DataSize;
 import dev.torus.TorusExceptions;
-import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.storage.BlockStores;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.DefaultEventExecutor;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
@@ -33,9 +31,8 @@ final class PartialWriteLoadTest {
   private static final int BS = 4096;
 
   private final GatedStore store = new GatedStore(BlockStores.inMemory(BS, 1 << 12));
-  private final VolumeFixture f = VolumeFixture.build(BS,
-      VolumeConfig.DEFAULT.withCommitInterval(Duration.ZERO),
-      s -> KvMetadata.inMemory(Clock.systemUTC(), s), store);
+  private final VolumeFixture f = VolumeFixture.inMemoryMetadata(BS,
+      VolumeConfig.DEFAULT.withCommitInterval(Duration.ZERO), store);
   private final byte[] old = new byte[BS];
   private CompletableFuture<Void> heldGets = CompletableFuture.completedFuture(null);
 
@@ -120,9 +117,8 @@ final class PartialWriteLoadTest {
   void writesWaitForTheOldContentOnceHalfTheDirtyLimitIsWaitingForIt() throws Exception {
     GatedStore slow = new GatedStore(BlockStores.inMemory(BS, 1 << 12));
     // Half of a two-block dirty limit: one block may wait for its old content with writes in it.
-    try (VolumeFixture small = VolumeFixture.build(BS, VolumeConfig.DEFAULT
-        .withCommitInterval(Duration.ZERO).withDirtyLimit(DataSize.ofBytes(2 * BS)),
-        s -> KvMetadata.inMemory(Clock.systemUTC(), s), slow)) {
+    try (VolumeFixture small = VolumeFixture.inMemoryMetadata(BS, VolumeConfig.DEFAULT
+        .withCommitInterval(Duration.ZERO).withDirtyLimit(DataSize.ofBytes(2 * BS)), slow)) {
       join(small.volumes.catalog().create("w", 4L * BS));
       try (BlockVolume v = join(small.volumes.openWritable("w"))) {
         join(v.write(0, Unpooled.wrappedBuffer(old)));

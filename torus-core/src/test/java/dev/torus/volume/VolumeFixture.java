@@ -36,8 +36,13 @@ public class VolumeFixture implements AutoCloseable {
 
   /** In-memory metadata and store with {@code blockSize}-byte blocks, initialised. */
   public static VolumeFixture inMemory(int blockSize, VolumeConfig config) {
-    return build(blockSize, config, s -> KvMetadata.inMemory(Clock.systemUTC(), s),
-        BlockStores.inMemory(blockSize, 1 << 20));
+    return inMemoryMetadata(blockSize, config, BlockStores.inMemory(blockSize, 1 << 20));
+  }
+
+  /** In-memory metadata over {@code store}, initialised. */
+  public static VolumeFixture inMemoryMetadata(int blockSize, VolumeConfig config,
+      BlockStore store) {
+    return build(blockSize, config, s -> KvMetadata.inMemory(Clock.systemUTC(), s), store);
   }
 
   /** Metadata from {@code metadata} (given the scheduler) over {@code store}, initialised. */
