@@ -51,9 +51,8 @@ final class PendingBlock {
    * content fills the rest when it arrives. Null otherwise.
    */
   @Nullable WrittenRanges written;
-  /** The buffer a write-back stored under {@link #keptRef}, while the block is as stored. */
+  /** The buffer a write-back stored under {@link #ref}, as of {@link #keptVersion}. */
   private @Nullable ByteBuf kept;
-  private @Nullable BlockRef keptRef;
   private long keptVersion;
 
   PendingBlock(long index) {
@@ -119,7 +118,6 @@ final class PendingBlock {
   void keepStored() {
     releaseKept();
     kept = data.asReadOnly(); // shares data's reference
-    keptRef = ref;
     keptVersion = version;
     data = null;
     shared = false;
@@ -134,8 +132,8 @@ final class PendingBlock {
     if (kept == null) {
       return null;
     }
-    if (keptVersion != version || keptRef == null || !keptRef.equals(ref) || data != null || hole
-        || loading != null) {
+    // A block's ref is set once; every change to its content bumps the version.
+    if (keptVersion != version || data != null || hole || loading != null) {
       releaseKept();
       return null;
     }
@@ -147,7 +145,6 @@ final class PendingBlock {
     if (kept != null) {
       kept.release();
       kept = null;
-      keptRef = null;
     }
   }
 
