@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code torusblk nbdserve} as a real process in front of a real storage node, with libnbd's tools
  * as the clients: data copied in and out, snapshots exported read-only, a read-only server that
- * refuses writes, and SIGTERM committing and unlocking the volumes it had open.
+ * refuses writes, SIGTERM committing and unlocking the volumes it had open, and the warning at
+ * start when no storage node can take blocks.
  */
 final class TorusBlkIT {
   private static final Duration TOOL = Duration.ofMinutes(2);
@@ -38,8 +39,17 @@ final class TorusBlkIT {
     return "--metadata=" + dir.resolve("metadata.db");
   }
 
-  /** A running nbdserve and the URI it printed. */
-  private record Server(Process process, String uri) {}
+  /** A running nbdserve, the URI it printed, and its output so far. */
+  private record Server(Process process, String uri, Path log) {
+    String output() throws IOException {
+      return Files.readString(log, StandardCharsets.UTF_8);
+    }
+
+    void stop() throws InterruptedException {
+      process.destroy();
+      assertThat(process.waitFor(1, TimeUnit.MINUTES)).as("nbdserve stops on SIGTERM").isTrue();
+    }
+  }
 
   private Server nbdserve(String... extra) throws Exception {
     List<String> args = new ArrayList<>(List.of(meta(), "nbdserve", "-l", "127.0.0.1:0"));
@@ -51,7 +61,7 @@ final class TorusBlkIT {
     while (System.nanoTime() < deadline) {
       Matcher m = SERVING.matcher(Files.readString(log, StandardCharsets.UTF_8));
       if (m.find()) {
-        return new Server(p, m.group(1));
+        return new Server(p, m.group(1), log);
       }
       if (!p.isAlive()) {
         break;
@@ -84,9 +94,9 @@ final class TorusBlkIT {
         Path out = dir.resolve("out.raw");
         run(TOOL, "nbdcopy", server.uri() + "/disk", out.toString()).assertSuccess("nbdcopy out");
         assertThat(sha256(out)).isEqualTo(sha256(in));
+        assertThat(server.output()).as("no warning with a node up").doesNotContain("warning");
       } finally {
-        server.process().destroy(); // SIGTERM: the shutdown hook commits and unlocks
-        assertThat(server.process().waitFor(1, TimeUnit.MINUTES)).as("nbdserve stops on SIGTERM").isTrue();
+        server.stop(); // SIGTERM: the shutdown hook commits and unlocks
       }
       assertThat(Processes.torusctl(dir, meta(), "volume", "list").ok("list").out())
           .containsPattern("disk\\s+32 MiB\\s+free");
@@ -103,9 +113,35 @@ final class TorusBlkIT {
         assertThat(run(TOOL, "nbdcopy", in.toString(), readOnly.uri() + "/disk").exit())
             .as("a read-only server refuses writes").isNotZero();
       } finally {
-        readOnly.process().destroy();
-        readOnly.process().waitFor(1, TimeUnit.MINUTES);
+        readOnly.stop();
       }
+    }
+  }
+
+  @Test
+  void nbdserveWarnsAtStartWhenNoStorageNodeCanTakeBlocks() throws Exception {
+    Processes.torusctl(dir, meta(), "init", "--replication", "1").ok("init");
+    Server noRing = nbdserve();
+    try {
+      assertThat(noRing.output()).contains("warning: the ring has no storage nodes", "--auto-join");
+    } finally {
+      noRing.stop();
+    }
+    try (Processes.Node node = new Processes.Node(dir.resolve("n1"), meta(), "--auto-join").start()) {
+      Server up = nbdserve();
+      try {
+        assertThat(up.output()).doesNotContain("warning");
+      } finally {
+        up.stop();
+      }
+      node.stop(); // SIGTERM: deregisters
+    }
+    Server allDown = nbdserve(); // the ring still names the node
+    try {
+      assertThat(allDown.output())
+          .contains("warning: no storage node of the ring is running (0 of 1 registered)");
+    } finally {
+      allDown.stop();
     }
   }
 

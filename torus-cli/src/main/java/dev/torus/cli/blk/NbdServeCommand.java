@@ -1,18 +1,26 @@
 package dev.torus.cli.blk;
 
+import static dev.torus.internal.concurrent.Futures.join;
+
+import dev.torus.PeerId;
 import dev.torus.cli.CliSession;
 import dev.torus.cli.TorusBlk;
+import dev.torus.metadata.PeerInfo;
 import dev.torus.nbd.ExportResolver;
 import dev.torus.nbd.NbdServer;
 import dev.torus.nbd.NbdServerConfig;
 import dev.torus.nbd.VolumeExports;
+import dev.torus.ring.Ring;
+import dev.torus.ring.RingMember;
 import dev.torus.server.DurationConverter;
 import dev.torus.server.options.HostPortConverter;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -65,6 +73,7 @@ public final class NbdServeCommand implements Callable<Integer> {
         NbdServer server = NbdServer.start(NbdServerConfig.builder().bindAddress(listen)
             .unixSocket(unix).idlePoll(idlePoll).readOnly(readOnly).description("Torus volume")
             .build(), exports)) {
+      warnIfNoStorageNodeIsUp(s); // before the address, which tells scripts it is serving
       spec.commandLine().getOut().println("Serving volumes over NBD at nbd://"
           + server.boundAddress().getHostString() + ":" + server.boundAddress().getPort()
           + (unix == null ? "" : " and " + unix) + (readOnly ? " (read-only)" : ""));
@@ -74,5 +83,30 @@ public final class NbdServeCommand implements Callable<Integer> {
       stopped.countDown();
     }
     return 0;
+  }
+
+  /**
+   * Says so at start when no storage node can take the volumes' blocks. The server starts anyway,
+   * since nodes may come up later, but until one does every commit and every read of a written
+   * block fails, and a client that never flushes would learn it only from the log.
+   */
+  private void warnIfNoStorageNodeIsUp(CliSession s) {
+    Ring ring = join(s.metadata().rings().current()).value();
+    Set<PeerId> registered =
+        join(s.metadata().peers().list()).stream().map(PeerInfo::id).collect(Collectors.toSet());
+    int members = ring.members().size();
+    String problem;
+    if (members == 0) {
+      problem = "the ring has no storage nodes, so commits and reads of written blocks fail until"
+          + " one joins: start torusd with --auto-join, or add a running one with 'torusctl peer add'";
+    } else if (ring.members().stream().map(RingMember::peer).noneMatch(registered::contains)) {
+      problem = "no storage node of the ring is running (0 of " + members + " registered), so"
+          + " commits and reads of written blocks fail until one is: start torusd, and see"
+          + " 'torusctl list-peers'";
+    } else {
+      return;
+    }
+    spec.commandLine().getErr().println("torusblk: warning: " + problem);
+    spec.commandLine().getErr().flush();
   }
 }
