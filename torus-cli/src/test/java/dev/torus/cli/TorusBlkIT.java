@@ -127,7 +127,8 @@ final class TorusBlkIT {
     } finally {
       noRing.stop();
     }
-    try (Processes.Node node = new Processes.Node(dir.resolve("n1"), meta(), "--auto-join").start()) {
+    try (Processes.Node node =
+        new Processes.Node(dir.resolve("n1"), meta(), "--auto-join").start()) {
       Server up = nbdserve();
       try {
         assertThat(up.output()).doesNotContain("warning");

@@ -8,11 +8,15 @@ import dev.torus.TorusException;
 import dev.torus.internal.concurrent.Futures;
 import dev.torus.volume.BlockDevice;
 import dev.torus.volume.ModelBlockDevice;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 final class ConfigAndResolverTest {
   @Test
@@ -45,6 +49,21 @@ final class ConfigAndResolverTest {
         .as("a server without listeners").isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new ExportInfo("x".repeat(4097), "", 0, 512, false, false))
         .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @ParameterizedTest
+  @EnumSource(NbdTransport.class)
+  void aTakenPortFailsWithTheAddressAndWhatToDo(NbdTransport transport) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      NbdServerConfig config = NbdServerConfig.builder().port(taken.getLocalPort()).build();
+      ExportResolver resolver = ExportResolver.ofDevices(Map.of());
+
+      assertThatThrownBy(() -> NbdServer.start(config, resolver, transport))
+          .isInstanceOfSatisfying(TorusException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE))
+          .hasMessageContaining("127.0.0.1:" + taken.getLocalPort() + ": ")
+          .hasMessageContaining("another process listens there");
+    }
   }
 
   @Test

@@ -98,7 +98,8 @@ public final class NbdServeCommand implements Callable<Integer> {
     String problem;
     if (members == 0) {
       problem = "the ring has no storage nodes, so commits and reads of written blocks fail until"
-          + " one joins: start torusd with --auto-join, or add a running one with 'torusctl peer add'";
+          + " one joins: start torusd with --auto-join, or add a running one with"
+          + " 'torusctl peer add'";
     } else if (ring.members().stream().map(RingMember::peer).noneMatch(registered::contains)) {
       problem = "no storage node of the ring is running (0 of " + members + " registered), so"
           + " commits and reads of written blocks fail until one is: start torusd, and see"
