@@ -1,6 +1,8 @@
 package dev.torus;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.file.FileSystemException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
@@ -34,6 +36,49 @@ public final class TorusExceptions {
 
   public static TorusException unavailable(String message, @Nullable Throwable cause) {
     return new TorusException(ErrorCode.UNAVAILABLE, message, cause);
+  }
+
+  /**
+   * A listener that could not bind: {@code UNAVAILABLE}, naming the address as an operator writes
+   * it and what to do about the usual reasons.
+   *
+   * @param what what would have been served, e.g. {@code "NBD"}
+   */
+  public static TorusException cannotListen(String what, SocketAddress address,
+      @Nullable Throwable cause) {
+    String reason =
+        cause == null || cause.getMessage() == null ? "unknown failure" : cause.getMessage();
+    return new TorusException(ErrorCode.UNAVAILABLE,
+        "cannot listen for " + what + " on " + describe(address) + ": " + reason
+            + bindAdvice(reason), cause);
+  }
+
+  /** {@code ip:port} ({@code [ip]:port} for IPv6), or a Unix socket's path. */
+  private static String describe(SocketAddress address) {
+    if (!(address instanceof InetSocketAddress inet)) {
+      return address.toString();
+    }
+    String host =
+        inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
+    return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();
+  }
+
+  /**
+   * What to do about the usual reasons a bind fails, recognised by the OS's text: the one thing
+   * the JDK's and Netty's native exceptions share.
+   */
+  private static String bindAdvice(String reason) {
+    if (reason.contains("Address already in use")) {
+      return " (another process listens there: stop it, or choose another address or socket path)";
+    }
+    if (reason.contains("Permission denied")) {
+      return " (ports below 1024 need root or CAP_NET_BIND_SERVICE; a socket path needs a"
+          + " directory this user may write)";
+    }
+    if (reason.contains("Cannot assign requested address")) {
+      return " (no network interface of this host has that address)";
+    }
+    return "";
   }
 
   public static TorusException outOfSpace(String message) {

@@ -2,6 +2,7 @@ package dev.torus.nbd;
 
 import dev.torus.ErrorCode;
 import dev.torus.TorusException;
+import dev.torus.TorusExceptions;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -189,42 +190,9 @@ public final class NbdServer implements AutoCloseable {
     }
     ChannelFuture bound = bootstrap.bind(address).awaitUninterruptibly();
     if (!bound.isSuccess()) {
-      Throwable cause = bound.cause();
-      String reason =
-          cause == null || cause.getMessage() == null ? "unknown error" : cause.getMessage();
-      throw new TorusException(ErrorCode.UNAVAILABLE,
-          "cannot listen for NBD on " + describe(address) + ": " + reason + bindAdvice(reason),
-          cause);
+      throw TorusExceptions.cannotListen("NBD", address, bound.cause());
     }
     listeners.add(bound.channel());
     return bound.channel();
-  }
-
-  /** {@code ip:port} ({@code [ip]:port} for IPv6) or the socket's path, as given to {@code -l}. */
-  private static String describe(SocketAddress address) {
-    if (!(address instanceof InetSocketAddress inet)) {
-      return address.toString();
-    }
-    String host =
-        inet.getAddress() == null ? inet.getHostString() : inet.getAddress().getHostAddress();
-    return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();
-  }
-
-  /**
-   * What to do about the usual reasons a bind fails, recognised by the OS's text: the one thing
-   * both transports' exceptions carry.
-   */
-  private static String bindAdvice(String reason) {
-    if (reason.contains("Address already in use")) {
-      return " (another process listens there: stop it, or choose another address or socket path)";
-    }
-    if (reason.contains("Permission denied")) {
-      return " (ports below 1024 need root or CAP_NET_BIND_SERVICE; a socket path needs a"
-          + " directory this user may write)";
-    }
-    if (reason.contains("Cannot assign requested address")) {
-      return " (no network interface of this host has that address)";
-    }
-    return "";
   }
 }

@@ -2,8 +2,11 @@ package dev.torus.server;
 
 import static dev.torus.internal.concurrent.Futures.join;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.torus.ErrorCode;
 import dev.torus.TorusAssertions;
+import dev.torus.TorusException;
 import dev.torus.client.MetadataLocation;
 import dev.torus.client.Torus;
 import dev.torus.distributor.DistributorConfig;
@@ -11,9 +14,14 @@ import dev.torus.gc.GcConfig;
 import dev.torus.metadata.GlobalMetadata;
 import dev.torus.metadata.MetadataService;
 import dev.torus.ring.Rings;
+import dev.torus.server.http.StatusHttp;
 import dev.torus.volume.VolumeConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,6 +39,22 @@ import org.junit.jupiter.api.io.TempDir;
 final class StatusHttpTest {
   @TempDir Path dir;
   final HttpClient http = HttpClient.newHttpClient();
+
+  @Test
+  void aTakenPortFailsWithTheAddressAndWhatToDo() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      InetSocketAddress address =
+          new InetSocketAddress(InetAddress.getLoopbackAddress(), taken.getLocalPort());
+      PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+      assertThatThrownBy(() -> StatusHttp.start(address, metrics,
+              () -> new StatusHttp.Health(true, "{}")))
+          .isInstanceOfSatisfying(TorusException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE))
+          .hasMessageStartingWith("cannot listen for HTTP on 127.0.0.1:" + taken.getLocalPort())
+          .hasMessageContaining("another process listens there");
+    }
+  }
 
   @Test
   void healthAndMetricsDescribeTheNodeAndHealthFailsWithItsRegistration() throws Exception {

@@ -61,9 +61,7 @@ final class TcpPeerServer implements PeerServer {
         });
     ChannelFuture bound = bootstrap.bind(bind).awaitUninterruptibly();
     if (!bound.isSuccess()) {
-      Throwable cause = bound.cause();
-      throw TorusExceptions.unavailable("cannot listen for peers on " + bind + ": "
-          + (cause == null ? "unknown failure" : cause.getMessage()), cause);
+      throw TorusExceptions.cannotListen("peers", bind, bound.cause());
     }
     return new TcpPeerServer(transport, bound.channel(), connections);
   }

@@ -25,6 +25,7 @@ import dev.torus.transport.TestStore;
 import io.netty.buffer.ByteBuf;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +51,22 @@ final class TcpPeerClientTest {
 
   private static TcpPeerTransport node(String id, int blockSize, PeerTransportConfig config) {
     return TcpPeerTransport.create(new PeerId(id), blockSize, config, Runnable::run);
+  }
+
+  @Test
+  void aTakenPortFailsWithTheAddressAndWhatToDo() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        TestStore store = new TestStore(BS);
+        TcpPeerTransport serverNode = node("server", BS, PeerTransportConfig.DEFAULT)) {
+      InetSocketAddress address =
+          new InetSocketAddress(InetAddress.getLoopbackAddress(), taken.getLocalPort());
+
+      assertThatThrownBy(() -> serverNode.serve(address, PeerService.of(store)))
+          .isInstanceOfSatisfying(TorusException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE))
+          .hasMessageStartingWith("cannot listen for peers on 127.0.0.1:" + taken.getLocalPort())
+          .hasMessageContaining("another process listens there");
+    }
   }
 
   @Test

@@ -33,7 +33,7 @@ public final class StatusHttp implements AutoCloseable {
     try {
       server = HttpServer.create(address, 16);
     } catch (IOException e) {
-      throw TorusExceptions.io("cannot serve HTTP on " + address, e);
+      throw TorusExceptions.cannotListen("HTTP", address, e);
     }
     ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "torus-http");
