@@ -46,8 +46,10 @@ public final class TorusExceptions {
    */
   public static TorusException cannotListen(String what, SocketAddress address,
       @Nullable Throwable cause) {
-    String reason =
-        cause == null || cause.getMessage() == null ? "unknown failure" : cause.getMessage();
+    String reason = cause == null || cause.getMessage() == null
+        ? "unknown failure"
+        // Netty's native transport prefixes the OS's text with the call and errno.
+        : cause.getMessage().replaceFirst("^\\w+\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", "");
     return new TorusException(ErrorCode.UNAVAILABLE,
         "cannot listen for " + what + " on " + describe(address) + ": " + reason
             + bindAdvice(reason), cause);
