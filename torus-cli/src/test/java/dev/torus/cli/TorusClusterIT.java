@@ -1,23 +1,33 @@
 package dev.torus.cli;
 
+import static dev.torus.nbd.ExternalTools.require;
+import static dev.torus.nbd.ExternalTools.run;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.torus.ErrorCode;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Storage nodes as real processes on one host, sharing the embedded metadata: one node, then
  * three with replication 2; data loaded and dumped through the real CLI over TCP between the
- * processes, a node killed with SIGKILL, and restarted.
+ * processes, a node killed with SIGKILL, and restarted; a node serving NBD itself, with its
+ * requests counted at {@code /metrics}.
  */
 final class TorusClusterIT {
   @TempDir
@@ -58,6 +68,30 @@ final class TorusClusterIT {
       assertThat(after).as("a clean stop deregisters the node").doesNotContain(node.address);
       assertThat(after.lines().filter(l -> l.contains(node.id)).findFirst())
           .as("it stays in the ring, shown as down").hasValueSatisfying(l -> assertThat(l).contains("DOWN"));
+    }
+  }
+
+  @Test
+  void aNodeServingNbdCountsItsClientsAtMetrics() throws Exception {
+    require("nbdcopy", "libnbd-bin");
+    Processes.torusctl(dir, meta(), "init", "--replication", "1").ok("init");
+    Processes.torusctl(dir, meta(), "volume", "create-block", "disk", "8MiB").ok("create");
+    Path in = randomFile("in.bin", 1 << 20, 3);
+    try (Processes.Node node = new Processes.Node(dir.resolve("n1"), meta(), "--auto-join",
+        "--nbd", "127.0.0.1:0", "--host", "127.0.0.1", "--port", "0").start()) {
+      Matcher at = Pattern.compile("HTTP at (http://\\S+), NBD at (nbd://\\S+)").matcher(node.log());
+      assertThat(at.find()).as("torusd prints where it serves HTTP and NBD").isTrue();
+      run(Duration.ofMinutes(2), "nbdcopy", in.toString(), at.group(2) + "/disk")
+          .assertSuccess("nbdcopy in");
+
+      String metrics = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create(at.group(1) + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+
+      assertThat(metrics).containsPattern("torus_nbd_connections_accepted_total [1-9]") // multi-conn
+          .contains("torus_nbd_written_bytes_total " + (double) (1 << 20))
+          .containsPattern("torus_nbd_requests_total\\{command=\"write\",?\\} [1-9]")
+          .contains("torus_nbd_error_replies_total{error=\"EIO\"} 0.0");
     }
   }
 

@@ -25,7 +25,9 @@ final class EpollFdServer implements KernelSocketServer {
   @Override
   public void serve(int fd, Export export) {
     EpollDomainSocketChannel channel = new EpollDomainSocketChannel(fd);
-    NbdPipeline.transmission(channel.pipeline(), export, NbdServerConfig.DEFAULT.maxInFlight());
+    // Nothing reads these counts: the kernel reports a device's traffic itself (/sys/block).
+    NbdPipeline.transmission(channel.pipeline(), export, NbdServerConfig.DEFAULT.maxInFlight(),
+        new NbdStats());
     group.register(channel).syncUninterruptibly();
   }
 

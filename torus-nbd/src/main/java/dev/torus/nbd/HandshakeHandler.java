@@ -124,6 +124,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
       log.debug("{}: connection failed during handshake: {}", ctx.channel(), cause.toString());
     } else {
       log.info("{}: closing during handshake: {}", ctx.channel(), cause.toString());
+      server.stats().dropped();
     }
     ctx.close();
   }
@@ -392,7 +393,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
       dropQueued();
       ctx.channel().close();
     }
-    NbdPipeline.switchToTransmission(ctx.pipeline(), export, config.maxInFlight());
+    NbdPipeline.switchToTransmission(ctx.pipeline(), export, config.maxInFlight(), server.stats());
   }
 
   private void lookupFailed(int code, String what, Throwable error) {

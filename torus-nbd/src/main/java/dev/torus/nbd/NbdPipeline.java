@@ -20,22 +20,24 @@ final class NbdPipeline {
   }
 
   /** A connection that starts directly in transmission (the kernel's socket). */
-  static void transmission(ChannelPipeline pipeline, Export export, int maxInFlight) {
+  static void transmission(ChannelPipeline pipeline, Export export, int maxInFlight,
+      NbdStats stats) {
     pipeline.addLast(FLUSH, flushConsolidation());
     RequestDecoder decoder = requestDecoder(export);
     ReceiveBuffers.install(pipeline.channel().config()).attach(decoder);
     pipeline.addLast(DECODER, decoder);
     pipeline.addLast(ENCODER, new ReplyEncoder(export.style()));
-    pipeline.addLast(HANDLER, new TransmissionHandler(export, maxInFlight));
+    pipeline.addLast(HANDLER, new TransmissionHandler(export, maxInFlight, stats));
   }
 
   /**
    * Replaces the handshake handlers with the transmission ones. The decoder goes last: Netty hands
    * the bytes it still buffers (requests sent right after the final option) to its replacement.
    */
-  static void switchToTransmission(ChannelPipeline pipeline, Export export, int maxInFlight) {
+  static void switchToTransmission(ChannelPipeline pipeline, Export export, int maxInFlight,
+      NbdStats stats) {
     pipeline.addFirst(FLUSH, flushConsolidation());
-    pipeline.replace(HANDLER, HANDLER, new TransmissionHandler(export, maxInFlight));
+    pipeline.replace(HANDLER, HANDLER, new TransmissionHandler(export, maxInFlight, stats));
     pipeline.addBefore(HANDLER, ENCODER, new ReplyEncoder(export.style()));
     RequestDecoder decoder = requestDecoder(export);
     ReceiveBuffers buffers = ReceiveBuffers.of(pipeline.channel().config());

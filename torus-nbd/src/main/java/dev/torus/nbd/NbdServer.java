@@ -3,6 +3,8 @@ package dev.torus.nbd;
 import dev.torus.ErrorCode;
 import dev.torus.TorusException;
 import dev.torus.TorusExceptions;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -119,6 +121,17 @@ public final class NbdServer implements AutoCloseable {
   }
 
   /**
+   * Registers the server's meters: {@code torus_nbd_connections} (open now), and counters of
+   * connections accepted and dropped for protocol violations, requests by {@code command}, error
+   * replies by {@code error}, and bytes read and written.
+   */
+  public void bindTo(MeterRegistry registry) {
+    Gauge.builder("torus_nbd_connections", connections, ChannelGroup::size)
+        .description("client connections open").register(registry);
+    context.stats().bindTo(registry);
+  }
+
+  /**
    * The bound TCP address; with port 0 in the configuration, this has the actual port.
    *
    * @throws IllegalStateException if the server has no TCP listener
@@ -180,6 +193,7 @@ public final class NbdServer implements AutoCloseable {
                   @Override
                   protected void initChannel(Channel ch) {
                     connections.add(ch);
+                    context.stats().accepted();
                     NbdPipeline.handshake(ch.pipeline(), context);
                   }
                 });

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What all connections of one server share: configuration, the export resolver, the closing flag,
- * and the devices connections opened, which it closes on an executor of its own because closing a
+ * the counts behind its metrics, and the devices connections opened, which it closes on an executor of its own because closing a
  * writable volume commits and may block.
  *
  * <p>Thread-safe.
@@ -27,6 +27,7 @@ final class ServerContext {
   private final NbdServerConfig config;
   private final ExportResolver resolver;
   private final Executor closer;
+  private final NbdStats stats = new NbdStats();
   private final Map<Object, BlockDevice> open = new ConcurrentHashMap<>();
   private final Set<CompletableFuture<Void>> closing = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
@@ -43,6 +44,10 @@ final class ServerContext {
 
   ExportResolver resolver() {
     return resolver;
+  }
+
+  NbdStats stats() {
+    return stats;
   }
 
   /** Whether the server is closing: new options and requests get ERR_SHUTDOWN / ESHUTDOWN. */

@@ -83,6 +83,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
   private final BlockDevice device;
   private final int maxInFlight;
   private final long maxInFlightBytes;
+  private final NbdStats stats;
   private @Nullable ChannelHandlerContext ctx;
   private int inFlight;
   private long inFlightBytes;
@@ -90,10 +91,11 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
   private boolean shuttingDown;
   private boolean released;
 
-  TransmissionHandler(Export export, int maxInFlight) {
+  TransmissionHandler(Export export, int maxInFlight, NbdStats stats) {
     this.export = export;
     this.device = export.device();
     this.maxInFlight = maxInFlight;
+    this.stats = stats;
     this.maxInFlightBytes = 2L * export.maxPayload();
   }
 
@@ -137,6 +139,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
     } else {
       log.info("{}: closing connection to export '{}': {}", ctx.channel(), export.name(),
           cause.toString());
+      stats.dropped();
     }
     ctx.close();
   }
@@ -154,6 +157,7 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(request.payload());
       return;
     }
+    stats.request(command);
     if (command == NbdCommand.DISC) {
       disconnecting = true;
       ctx.channel().config().setAutoRead(false);
@@ -434,12 +438,23 @@ final class TransmissionHandler extends ChannelInboundHandlerAdapter {
       answer = new NbdReply.Failed(request.cookie(), request.offset(), code,
           message == null ? code.name() : message);
     }
+    count(request, answer);
     if (!ctx.channel().isActive()) {
       answer.discard();
       settle(cost);
       return;
     }
     ctx.writeAndFlush(answer).addListener(f -> settle(cost));
+  }
+
+  private void count(NbdRequest request, NbdReply answer) {
+    if (answer instanceof NbdReply.Failed failed) {
+      stats.failed(failed.error());
+    } else if (request.type() == NbdCommand.READ.code()) {
+      stats.read(request.length());
+    } else if (request.type() == NbdCommand.WRITE.code()) {
+      stats.written(request.length());
+    }
   }
 
   private void settle(long cost) {

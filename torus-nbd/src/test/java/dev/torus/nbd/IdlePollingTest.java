@@ -92,7 +92,7 @@ final class IdlePollingTest {
     try {
       NbdPipeline.transmission(channel.pipeline(), new Export("m", device,
           Export.transmissionFlags(false, false, ReplyStyle.SIMPLE), ReplyStyle.SIMPLE, false,
-          1 << 20, () -> { }), 16);
+          1 << 20, () -> { }), 16, new NbdStats());
       ModelBlockDevice.Gate reads = device.hold(ModelBlockDevice.Op.READ);
       channel.writeInbound(channel.alloc().buffer().writeBytes(
           Wire.hex("25609513 0000 0000 0000000000000001 0000000000000000 00001000")));

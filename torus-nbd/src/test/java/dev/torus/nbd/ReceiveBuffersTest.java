@@ -69,7 +69,7 @@ final class ReceiveBuffersTest {
     ModelBlockDevice device = new ModelBlockDevice(1 << 20, 65536);
     NbdPipeline.transmission(channel.pipeline(), new Export("m", device,
         Export.transmissionFlags(false, false, ReplyStyle.SIMPLE), ReplyStyle.SIMPLE, false,
-        1 << 20, () -> { }), 16);
+        1 << 20, () -> { }), 16, new NbdStats());
     RecvByteBufAllocator.ExtendedHandle reads = newHandle();
     reads.reset(channel.config());
 

@@ -137,6 +137,7 @@ public final class TorusDaemon implements Callable<Integer> {
         server.stopFirst(exports); // second: waits for the last commits
         NbdServer nbdServer = NbdServer.start(listeners.config(), exports);
         server.stopFirst(nbdServer); // first: ends every connection
+        nbdServer.bindTo(server.meters());
         nbdAt = ", NBD at " + listeners.describe(nbdServer);
       } catch (RuntimeException e) {
         server.close();

@@ -29,6 +29,7 @@ import dev.torus.transport.PeerTransportConfig;
 import dev.torus.transport.tcp.TcpPeerTransport;
 import dev.torus.volume.VolumeService;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -68,12 +69,13 @@ public final class TorusServer implements AutoCloseable {
   private final VolumeService volumes;
   private final Membership membership;
   private final ScheduledExecutorService scheduler;
+  private final MeterRegistry meters;
   private final @Nullable StatusHttp http;
   private final Deque<AutoCloseable> stack;
 
   private TorusServer(PeerId id, String address, MetadataService metadata, BlockStore store,
       VolumeService volumes, Membership membership, ScheduledExecutorService scheduler,
-      @Nullable StatusHttp http, Deque<AutoCloseable> stack) {
+      MeterRegistry meters, @Nullable StatusHttp http, Deque<AutoCloseable> stack) {
     this.id = id;
     this.address = address;
     this.metadata = metadata;
@@ -81,6 +83,7 @@ public final class TorusServer implements AutoCloseable {
     this.volumes = volumes;
     this.membership = membership;
     this.scheduler = scheduler;
+    this.meters = meters;
     this.http = http;
     this.stack = stack;
   }
@@ -147,7 +150,8 @@ public final class TorusServer implements AutoCloseable {
       log.info("torusd {} serving peers at {} (store {} of {}, metadata {})", id, advertised,
           DataSize.ofBytes(store.stats().usedBytes()), DataSize.ofBytes(store.stats().capacityBytes()),
           metadata.location());
-      return new TorusServer(id, advertised, metadata, store, volumes, membership, scheduler, http, stack);
+      return new TorusServer(id, advertised, metadata, store, volumes, membership, scheduler,
+          meters, http, stack);
     } catch (RuntimeException e) {
       closeAll(stack);
       throw e;
@@ -238,6 +242,11 @@ public final class TorusServer implements AutoCloseable {
 
   public ScheduledExecutorService scheduler() {
     return scheduler;
+  }
+
+  /** The node's meters, served at {@code /metrics}; frontends inside the node add theirs. */
+  public MeterRegistry meters() {
+    return meters;
   }
 
   /** Where {@code /metrics} and {@code /health} are served, if anywhere. */
