@@ -15,6 +15,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -48,7 +49,8 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
    *
    * Failure:
    *   An unknown option gets NBD_REP_ERR_UNSUP, malformed data NBD_REP_ERR_INVALID, oversized data
-   *   NBD_REP_ERR_TOO_BIG, and parsing goes on. Unknown client flags, a bad option magic,
+   *   NBD_REP_ERR_TOO_BIG, and parsing goes on. With TLS required, every option but STARTTLS and
+   *   ABORT gets NBD_REP_ERR_TLS_REQD until TLS is on, and EXPORT_NAME hangs up. Unknown client flags, a bad option magic,
    *   EXPORT_NAME that cannot be served (it has no error reply) and the handshake timeout end the
    *   connection. Once the server is closing, every option but ABORT gets NBD_REP_ERR_SHUTDOWN. A
    *   device opened for a client that vanished is given back.
@@ -72,6 +74,8 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
   private boolean busy;
   /** Transmission entered or the connection is ending: no more options are handled. */
   private boolean finished;
+  /** STARTTLS succeeded: every later byte is encrypted. */
+  private boolean tlsOn;
 
   HandshakeHandler(ServerContext server) {
     this.server = server;
@@ -165,7 +169,8 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
           option == null ? code : option, request.length());
     }
     if (option == NbdOption.EXPORT_NAME
-        && (data == null || style == ReplyStyle.EXTENDED || server.shuttingDown())) {
+        && (data == null || style == ReplyStyle.EXTENDED || server.shuttingDown()
+            || tlsRequired())) {
       // EXPORT_NAME has no error reply, and extended headers forbid it: all we can do is hang up.
       log.info("{}: refusing NBD_OPT_EXPORT_NAME; closing", context().channel());
       hangUp();
@@ -182,6 +187,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
           "server is shutting down"));
       return;
     }
+    if (tlsRequired() && option != NbdOption.STARTTLS && option != NbdOption.ABORT) {
+      reply(OptionReplies.error(alloc(), code, NbdProtocol.NBD_REP_ERR_TLS_REQD,
+          "this server requires TLS: send NBD_OPT_STARTTLS first"));
+      return;
+    }
     if (option == null) {
       reply(OptionReplies.error(alloc(), code, NbdProtocol.NBD_REP_ERR_UNSUP,
           "option " + code + " is not supported"));
@@ -191,6 +201,7 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
       switch (option) {
         case ABORT -> abort();
         case LIST -> list(data);
+        case STARTTLS -> startTls(data);
         case INFO, GO -> exportInfo(option, OptionParser.exportRequest(data));
         case EXPORT_NAME -> exportName(OptionParser.wholeString(data, "export name"));
         case STRUCTURED_REPLY -> structuredReply(data);
@@ -212,6 +223,34 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
     finished = true;
     context().writeAndFlush(OptionReplies.ack(alloc(), NbdOption.ABORT.code()))
         .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private boolean tlsRequired() {
+    NbdTls tls = config.tls();
+    return tls != null && tls.required() && !tlsOn;
+  }
+
+  /**
+   * Acknowledges, then puts TLS under the pipeline: the acknowledgement is on its way in the clear
+   * by then, and the client sends its TLS hello only after reading it. Negotiation starts afresh.
+   */
+  private void startTls(ByteBuf data) throws OptionException {
+    int code = NbdOption.STARTTLS.code();
+    SslContext tls = server.tls();
+    if (tls == null) {
+      reply(OptionReplies.error(alloc(), code, NbdProtocol.NBD_REP_ERR_UNSUP,
+          "this server has no TLS configured"));
+      return;
+    }
+    requireNoData(data);
+    if (tlsOn) {
+      throw new OptionException(NBD_REP_ERR_INVALID, "TLS is already on");
+    }
+    tlsOn = true;
+    style = ReplyStyle.SIMPLE;
+    metaContextExport = null;
+    reply(OptionReplies.ack(alloc(), code));
+    NbdPipeline.startTls(context().pipeline(), tls);
   }
 
   private void list(ByteBuf data) throws OptionException {

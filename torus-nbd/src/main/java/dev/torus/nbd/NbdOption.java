@@ -4,8 +4,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Handshake options ({@code NBD_OPT_*}) this server implements, with their wire codes. Any other
- * code (STARTTLS, the withdrawn PEEK_EXPORT, future options) is answered with {@code
- * NBD_REP_ERR_UNSUP} and parsing goes on.
+ * code (the withdrawn PEEK_EXPORT, future options) is answered with {@code NBD_REP_ERR_UNSUP} and
+ * parsing goes on, as STARTTLS is by a server without TLS.
  */
 enum NbdOption {
   /** {@code NBD_OPT_EXPORT_NAME}: old way into transmission; cannot report errors. */
@@ -14,6 +14,8 @@ enum NbdOption {
   ABORT(2),
   /** {@code NBD_OPT_LIST}: one {@code NBD_REP_SERVER} per export. */
   LIST(3),
+  /** {@code NBD_OPT_STARTTLS}: TLS on the same connection, negotiation starting afresh. */
+  STARTTLS(5),
   /** {@code NBD_OPT_INFO}: describe one export without entering transmission. */
   INFO(6),
   /** {@code NBD_OPT_GO}: as INFO, then enter transmission. */

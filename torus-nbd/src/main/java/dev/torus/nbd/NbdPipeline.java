@@ -2,9 +2,11 @@ package dev.torus.nbd;
 
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.ssl.SslContext;
 
 /** Builds the channel pipelines for the two protocol phases. */
 final class NbdPipeline {
+  private static final String TLS = "nbd-tls";
   private static final String FLUSH = "nbd-flush";
   private static final String DECODER = "nbd-decoder";
   private static final String ENCODER = "nbd-encoder";
@@ -17,6 +19,11 @@ final class NbdPipeline {
     ReceiveBuffers.install(pipeline.channel().config());
     pipeline.addLast(DECODER, new HandshakeDecoder());
     pipeline.addLast(HANDLER, new HandshakeHandler(server));
+  }
+
+  /** Encrypts everything from now on, under every other handler (STARTTLS). */
+  static void startTls(ChannelPipeline pipeline, SslContext tls) {
+    pipeline.addFirst(TLS, tls.newHandler(pipeline.channel().alloc()));
   }
 
   /** A connection that starts directly in transmission (the kernel's socket). */
@@ -36,12 +43,17 @@ final class NbdPipeline {
    */
   static void switchToTransmission(ChannelPipeline pipeline, Export export, int maxInFlight,
       NbdStats stats) {
-    pipeline.addFirst(FLUSH, flushConsolidation());
+    boolean tls = pipeline.get(TLS) != null;
+    if (tls) {
+      pipeline.addAfter(TLS, FLUSH, flushConsolidation()); // consolidates the plaintext flushes
+    } else {
+      pipeline.addFirst(FLUSH, flushConsolidation());
+    }
     pipeline.replace(HANDLER, HANDLER, new TransmissionHandler(export, maxInFlight, stats));
     pipeline.addBefore(HANDLER, ENCODER, new ReplyEncoder(export.style()));
     RequestDecoder decoder = requestDecoder(export);
     ReceiveBuffers buffers = ReceiveBuffers.of(pipeline.channel().config());
-    if (buffers != null) {
+    if (buffers != null && !tls) { // under TLS the socket's bytes are ciphertext, for TLS alone
       buffers.attach(decoder);
     }
     pipeline.replace(DECODER, DECODER, decoder);

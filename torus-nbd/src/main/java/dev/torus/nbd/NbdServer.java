@@ -15,6 +15,9 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
@@ -30,6 +33,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,14 +78,15 @@ public final class NbdServer implements AutoCloseable {
   /** The socket file this server created, which it removes on close. */
   private volatile @Nullable Path boundUnixSocket;
 
-  private NbdServer(NbdServerConfig config, ExportResolver exports, NbdTransport transport) {
+  private NbdServer(NbdServerConfig config, ExportResolver exports, NbdTransport transport,
+      @Nullable SslContext tls) {
     this.config = config;
     this.group =
         new MultiThreadIoEventLoopGroup(
             config.ioThreads(), new DefaultThreadFactory("torus-nbd-io", true),
             transport.ioHandlerFactory(config.idlePoll()));
     this.closer = Executors.newCachedThreadPool(new DefaultThreadFactory("torus-nbd-close", true));
-    this.context = new ServerContext(config, exports, closer);
+    this.context = new ServerContext(config, exports, closer, tls);
     this.connections = new DefaultChannelGroup("nbd-connections", GlobalEventExecutor.INSTANCE);
   }
 
@@ -89,7 +94,7 @@ public final class NbdServer implements AutoCloseable {
    * Starts a server: binds its listeners and returns once clients can connect.
    *
    * @throws TorusException {@code UNAVAILABLE} if a listener cannot bind, {@code ALREADY_EXISTS}
-   *     if the Unix socket path exists
+   *     if the Unix socket path exists, {@code INVALID_ARGUMENT} if the TLS files cannot be used
    */
   public static NbdServer start(NbdServerConfig config, ExportResolver exports) {
     return start(config, exports, NbdTransport.best());
@@ -101,7 +106,8 @@ public final class NbdServer implements AutoCloseable {
       throw new TorusException(ErrorCode.ALREADY_EXISTS,
           "Unix socket " + unix + " already exists; remove it if no server is using it");
     }
-    NbdServer server = new NbdServer(config, exports, transport);
+    NbdTls tls = config.tls();
+    NbdServer server = new NbdServer(config, exports, transport, tls == null ? null : sslContext(tls));
     InetSocketAddress tcp = config.bindAddress();
     try {
       if (tcp != null) {
@@ -129,6 +135,24 @@ public final class NbdServer implements AutoCloseable {
     Gauge.builder("torus_nbd_connections", connections, ChannelGroup::size)
         .description("client connections open").register(registry);
     context.stats().bindTo(registry);
+  }
+
+  /** Loads the certificate and key once; each connection that starts TLS gets an engine of it. */
+  private static SslContext sslContext(NbdTls tls) {
+    try {
+      SslContextBuilder builder =
+          SslContextBuilder.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile())
+              .protocols("TLSv1.3", "TLSv1.2"); // the spec's minimum is 1.2
+      Path clientCa = tls.clientCa();
+      if (clientCa != null) {
+        builder.trustManager(clientCa.toFile()).clientAuth(ClientAuth.REQUIRE);
+      }
+      return builder.build();
+    } catch (SSLException | IllegalArgumentException e) {
+      throw TorusExceptions.invalid("cannot use " + tls.certificateChain() + " and "
+          + tls.privateKey() + (tls.clientCa() == null ? "" : " and " + tls.clientCa())
+          + " for NBD TLS (PEM certificates and an unencrypted PKCS#8 key): " + e.getMessage());
+    }
   }
 
   /**

@@ -32,6 +32,8 @@ import org.jspecify.annotations.Nullable;
  * @param handshakeTimeout how long a client may take from connecting to entering transmission
  * @param shutdownGrace how long {@link NbdServer#close()} waits for connections to finish their
  *     in-flight requests before closing them
+ * @param tls TLS that clients may or must use, or null for none (STARTTLS gets {@code
+ *     NBD_REP_ERR_UNSUP})
  */
 public record NbdServerConfig(
     @Nullable InetSocketAddress bindAddress,
@@ -44,7 +46,8 @@ public record NbdServerConfig(
     int ioThreads,
     Duration idlePoll,
     Duration handshakeTimeout,
-    Duration shutdownGrace) {
+    Duration shutdownGrace,
+    @Nullable NbdTls tls) {
   /** Largest payload clients may assume without asking (2^25), and the default. */
   public static final int DEFAULT_MAX_PAYLOAD = 32 * 1024 * 1024;
 
@@ -108,6 +111,7 @@ public record NbdServerConfig(
     private Duration idlePoll = DEFAULT_IDLE_POLL;
     private Duration handshakeTimeout = Duration.ofSeconds(10);
     private Duration shutdownGrace = Duration.ofSeconds(10);
+    private @Nullable NbdTls tls;
 
     private Builder() {}
 
@@ -182,6 +186,12 @@ public record NbdServerConfig(
       return this;
     }
 
+    /** TLS for clients that ask for it, or that must; default none. */
+    public Builder tls(@Nullable NbdTls tls) {
+      this.tls = tls;
+      return this;
+    }
+
     /** Validates and builds; fails with {@link IllegalArgumentException} on bad values. */
     public NbdServerConfig build() {
       return new NbdServerConfig(
@@ -195,7 +205,8 @@ public record NbdServerConfig(
           ioThreads,
           idlePoll,
           handshakeTimeout,
-          shutdownGrace);
+          shutdownGrace,
+          tls);
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.torus.nbd;
 
 import dev.torus.volume.BlockDevice;
+import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,14 +30,17 @@ final class ServerContext {
   private final ExportResolver resolver;
   private final Executor closer;
   private final NbdStats stats = new NbdStats();
+  private final @Nullable SslContext tls;
   private final Map<Object, BlockDevice> open = new ConcurrentHashMap<>();
   private final Set<CompletableFuture<Void>> closing = ConcurrentHashMap.newKeySet();
   private volatile boolean shuttingDown;
 
-  ServerContext(NbdServerConfig config, ExportResolver resolver, Executor closer) {
+  ServerContext(NbdServerConfig config, ExportResolver resolver, Executor closer,
+      @Nullable SslContext tls) {
     this.config = config;
     this.resolver = resolver;
     this.closer = closer;
+    this.tls = tls;
   }
 
   NbdServerConfig config() {
@@ -48,6 +53,11 @@ final class ServerContext {
 
   NbdStats stats() {
     return stats;
+  }
+
+  /** What STARTTLS switches a connection to, built from {@link NbdServerConfig#tls()}; null without. */
+  @Nullable SslContext tls() {
+    return tls;
   }
 
   /** Whether the server is closing: new options and requests get ERR_SHUTDOWN / ESHUTDOWN. */

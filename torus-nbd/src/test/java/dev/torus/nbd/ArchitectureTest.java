@@ -30,7 +30,7 @@ final class ArchitectureTest {
             .filter(JavaClass::isTopLevelClass)
             .filter(c -> c.getModifiers().contains(JavaModifier.PUBLIC))
             .map(JavaClass::getSimpleName))
-        .containsExactlyInAnyOrder("NbdServer", "NbdServerConfig", "ExportResolver",
+        .containsExactlyInAnyOrder("NbdServer", "NbdServerConfig", "NbdTls", "ExportResolver",
             "ExportInfo", "NbdKernelDevice", "VolumeExports");
   }
 

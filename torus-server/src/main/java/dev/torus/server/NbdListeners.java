@@ -2,6 +2,7 @@ package dev.torus.server;
 
 import dev.torus.nbd.NbdServer;
 import dev.torus.nbd.NbdServerConfig;
+import dev.torus.nbd.NbdTls;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,8 +17,10 @@ import org.jspecify.annotations.Nullable;
  * @param tcp the {@code --nbd} address, or null
  * @param unix the {@code --nbd-unix} socket path, or null
  * @param idlePoll the {@code --nbd-idle-poll} time ({@link NbdServerConfig#idlePoll()})
+ * @param tls what the {@code --nbd-tls-*} options name, or null
  */
-record NbdListeners(@Nullable InetSocketAddress tcp, @Nullable Path unix, Duration idlePoll) {
+record NbdListeners(@Nullable InetSocketAddress tcp, @Nullable Path unix, Duration idlePoll,
+    @Nullable NbdTls tls) {
   /** Whether any NBD listener was asked for. */
   boolean any() {
     return tcp != null || unix != null;
@@ -25,11 +28,11 @@ record NbdListeners(@Nullable InetSocketAddress tcp, @Nullable Path unix, Durati
 
   /** A server configuration with exactly these listeners; call only if {@link #any()}. */
   NbdServerConfig config() {
-    return NbdServerConfig.builder().bindAddress(tcp).unixSocket(unix).idlePoll(idlePoll)
+    return NbdServerConfig.builder().bindAddress(tcp).unixSocket(unix).idlePoll(idlePoll).tls(tls)
         .description("Torus volume").build();
   }
 
-  /** Where {@code server}, started from {@link #config()}, serves, as NBD URIs. */
+  /** Where {@code server}, started from {@link #config()}, serves, as NBD URIs, and its TLS. */
   String describe(NbdServer server) {
     List<String> uris = new ArrayList<>();
     if (tcp != null) {
@@ -39,6 +42,7 @@ record NbdListeners(@Nullable InetSocketAddress tcp, @Nullable Path unix, Durati
     if (unix != null) {
       uris.add("nbd+unix:///?socket=" + unix);
     }
-    return String.join(" and ", uris);
+    String clients = tls == null ? "" : tls.required() ? " (TLS required)" : " (TLS offered)";
+    return String.join(" and ", uris) + clients;
   }
 }

@@ -25,7 +25,7 @@ final class NbdListenersTest {
   @Test
   void aUnixSocketAloneOpensNoTcpPort() {
     Path socket = dir.resolve("nbd.sock");
-    NbdListeners listeners = new NbdListeners(null, socket, NbdServerConfig.DEFAULT_IDLE_POLL);
+    NbdListeners listeners = new NbdListeners(null, socket, NbdServerConfig.DEFAULT_IDLE_POLL, null);
 
     assertThat(listeners.config().bindAddress()).isNull();
     try (NbdServer server = start(listeners)) {
@@ -38,7 +38,7 @@ final class NbdListenersTest {
   @Test
   void bothAreServedAndNamed() {
     Path socket = dir.resolve("nbd.sock");
-    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, socket, NbdServerConfig.DEFAULT_IDLE_POLL);
+    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, socket, NbdServerConfig.DEFAULT_IDLE_POLL, null);
 
     try (NbdServer server = start(listeners)) {
       assertThat(socket).exists();
@@ -50,7 +50,7 @@ final class NbdListenersTest {
 
   @Test
   void tcpAloneOpensNoSocket() {
-    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, null, Duration.ofMillis(1));
+    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, null, Duration.ofMillis(1), null);
 
     assertThat(listeners.config().unixSocket()).isNull();
     assertThat(listeners.config().idlePoll()).isEqualTo(Duration.ofMillis(1));
@@ -63,8 +63,8 @@ final class NbdListenersTest {
 
   @Test
   void noFlagsAskForNothing() {
-    assertThat(new NbdListeners(null, null, NbdServerConfig.DEFAULT_IDLE_POLL).any()).isFalse();
-    assertThat(new NbdListeners(null, dir.resolve("s"), NbdServerConfig.DEFAULT_IDLE_POLL).any()).isTrue();
+    assertThat(new NbdListeners(null, null, NbdServerConfig.DEFAULT_IDLE_POLL, null).any()).isFalse();
+    assertThat(new NbdListeners(null, dir.resolve("s"), NbdServerConfig.DEFAULT_IDLE_POLL, null).any()).isTrue();
   }
 
   private static NbdServer start(NbdListeners listeners) {

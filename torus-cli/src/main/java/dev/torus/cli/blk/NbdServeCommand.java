@@ -9,11 +9,13 @@ import dev.torus.metadata.PeerInfo;
 import dev.torus.nbd.ExportResolver;
 import dev.torus.nbd.NbdServer;
 import dev.torus.nbd.NbdServerConfig;
+import dev.torus.nbd.NbdTls;
 import dev.torus.nbd.VolumeExports;
 import dev.torus.ring.Ring;
 import dev.torus.ring.RingMember;
 import dev.torus.server.DurationConverter;
 import dev.torus.server.options.HostPortConverter;
+import dev.torus.server.options.NbdTlsFiles;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,10 +53,32 @@ public final class NbdServeCommand implements Callable<Integer> {
   @Option(names = "--read-only", description = "refuse writes; volumes are opened without their write lock")
   boolean readOnly;
 
+  @Option(names = "--tls-cert", paramLabel = "FILE",
+      description = "offer TLS (STARTTLS) with this PEM certificate chain; needs --tls-key")
+  @Nullable Path tlsCert;
+
+  @Option(names = "--tls-key", paramLabel = "FILE",
+      description = "the certificate's unencrypted PKCS#8 PEM key")
+  @Nullable Path tlsKey;
+
+  @Option(names = "--tls-client-ca", paramLabel = "FILE",
+      description = "require client certificates signed by these PEM CA certificates")
+  @Nullable Path tlsClientCa;
+
+  @Option(names = "--tls-required",
+      description = "refuse clients that do not switch to TLS (default: they choose)")
+  boolean tlsRequired;
+
   @Override
   public Integer call() throws InterruptedException {
     if (idlePoll.compareTo(NbdServerConfig.MAX_IDLE_POLL) > 0) {
       throw new ParameterException(spec.commandLine(), "--idle-poll must be at most 10ms");
+    }
+    NbdTls tls;
+    try {
+      tls = NbdTlsFiles.of("--tls-", tlsCert, tlsKey, tlsClientCa, tlsRequired);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     CountDownLatch stop = new CountDownLatch(1);
     CountDownLatch stopped = new CountDownLatch(1);
@@ -71,12 +95,14 @@ public final class NbdServeCommand implements Callable<Integer> {
     try (CliSession s = ((TorusBlk) spec.root().userObject()).open();
         VolumeExports exports = ExportResolver.ofVolumes(s.cluster().volumes(), readOnly);
         NbdServer server = NbdServer.start(NbdServerConfig.builder().bindAddress(listen)
-            .unixSocket(unix).idlePoll(idlePoll).readOnly(readOnly).description("Torus volume")
+            .unixSocket(unix).idlePoll(idlePoll).readOnly(readOnly).tls(tls)
+            .description("Torus volume")
             .build(), exports)) {
       warnIfNoStorageNodeIsUp(s); // before the address, which tells scripts it is serving
       spec.commandLine().getOut().println("Serving volumes over NBD at nbd://"
           + server.boundAddress().getHostString() + ":" + server.boundAddress().getPort()
-          + (unix == null ? "" : " and " + unix) + (readOnly ? " (read-only)" : ""));
+          + (unix == null ? "" : " and " + unix) + (readOnly ? " (read-only)" : "")
+          + (tls == null ? "" : tls.required() ? " (TLS required)" : " (TLS offered)"));
       spec.commandLine().getOut().flush();
       stop.await();
     } finally {
