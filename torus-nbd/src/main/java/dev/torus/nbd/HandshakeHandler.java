@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The server side of the fixed-newstyle handshake: greets, checks the client flags, answers
- * options, and on {@code NBD_OPT_GO} or {@code NBD_OPT_EXPORT_NAME} opens the export and switches
- * the channel to transmission.
+ * options, switches the connection to TLS on {@code NBD_OPT_STARTTLS} when the server has it, and
+ * on {@code NBD_OPT_GO} or {@code NBD_OPT_EXPORT_NAME} opens the export and switches the channel
+ * to transmission.
  */
 final class HandshakeHandler extends ChannelInboundHandlerAdapter {
   /*
