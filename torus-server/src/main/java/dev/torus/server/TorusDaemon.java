@@ -13,7 +13,7 @@ import dev.torus.server.options.ConnectionOptions;
 import dev.torus.server.options.DataPathOptions;
 import dev.torus.server.options.ExitCodes;
 import dev.torus.server.options.HostPortConverter;
-import dev.torus.server.options.NbdTlsFiles;
+import dev.torus.server.options.NbdTlsOptions;
 import dev.torus.server.options.Version;
 import dev.torus.transport.PeerAddress;
 import dev.torus.volume.VolumeConfig;
@@ -83,22 +83,8 @@ public final class TorusDaemon implements Callable<Integer> {
           + " costs CPU while they are busy; 0us to sleep at once, at most 10ms (default: ${DEFAULT-VALUE})")
   Duration nbdIdlePoll;
 
-  @Option(names = "--nbd-tls-cert", paramLabel = "FILE",
-      description = "offer NBD clients TLS (STARTTLS) with this PEM certificate chain; needs"
-          + " --nbd-tls-key")
-  @Nullable Path nbdTlsCert;
-
-  @Option(names = "--nbd-tls-key", paramLabel = "FILE",
-      description = "the certificate's unencrypted PKCS#8 PEM key")
-  @Nullable Path nbdTlsKey;
-
-  @Option(names = "--nbd-tls-client-ca", paramLabel = "FILE",
-      description = "require NBD client certificates signed by these PEM CA certificates")
-  @Nullable Path nbdTlsClientCa;
-
-  @Option(names = "--nbd-tls-required",
-      description = "refuse NBD clients that do not switch to TLS (default: they choose)")
-  boolean nbdTlsRequired;
+  @Mixin
+  NbdTlsOptions nbdTlsOptions = new NbdTlsOptions();
 
   @Option(names = "--lease-ttl", defaultValue = "10s", converter = DurationConverter.class,
       description = "how long locks and the node's record outlive it; at least 2s, etcd's minimum"
@@ -145,7 +131,7 @@ public final class TorusDaemon implements Callable<Integer> {
 
   private @Nullable NbdTls nbdTls() {
     try {
-      return NbdTlsFiles.of("--nbd-tls-", nbdTlsCert, nbdTlsKey, nbdTlsClientCa, nbdTlsRequired);
+      return nbdTlsOptions.tls("--nbd-tls-");
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -49,6 +49,22 @@ final class TorusDaemonTest {
   }
 
   @Test
+  void nbdTlsWithoutItsKeyIsAUsageErrorBeforeAnythingStarts() {
+    CommandLine cmd = TorusDaemon.commandLine();
+    StringWriter err = new StringWriter();
+    cmd.setErr(new PrintWriter(err));
+
+    int exit = cmd.execute("--metadata", dir.resolve("meta.db").toString(),
+        "--data-dir", dir.resolve("data").toString(), "--peer-address", "tcp://127.0.0.1:0",
+        "--nbd", "127.0.0.1:0", "--nbd-tls-cert", dir.resolve("cert.pem").toString());
+
+    assertThat(exit).isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString().lines().findFirst())
+        .hasValue("torusd: --nbd-tls-cert and --nbd-tls-key go together");
+    assertThat(dir.resolve("data")).doesNotExist();
+  }
+
+  @Test
   void durationsTakeMicroseconds() {
     assertThat(new DurationConverter().convert("50us")).isEqualTo(Duration.ofNanos(50_000));
     assertThat(new DurationConverter().convert("0us")).isEqualTo(Duration.ZERO);

@@ -15,7 +15,7 @@ import dev.torus.ring.Ring;
 import dev.torus.ring.RingMember;
 import dev.torus.server.DurationConverter;
 import dev.torus.server.options.HostPortConverter;
-import dev.torus.server.options.NbdTlsFiles;
+import dev.torus.server.options.NbdTlsOptions;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +25,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -53,21 +54,8 @@ public final class NbdServeCommand implements Callable<Integer> {
   @Option(names = "--read-only", description = "refuse writes; volumes are opened without their write lock")
   boolean readOnly;
 
-  @Option(names = "--tls-cert", paramLabel = "FILE",
-      description = "offer TLS (STARTTLS) with this PEM certificate chain; needs --tls-key")
-  @Nullable Path tlsCert;
-
-  @Option(names = "--tls-key", paramLabel = "FILE",
-      description = "the certificate's unencrypted PKCS#8 PEM key")
-  @Nullable Path tlsKey;
-
-  @Option(names = "--tls-client-ca", paramLabel = "FILE",
-      description = "require client certificates signed by these PEM CA certificates")
-  @Nullable Path tlsClientCa;
-
-  @Option(names = "--tls-required",
-      description = "refuse clients that do not switch to TLS (default: they choose)")
-  boolean tlsRequired;
+  @Mixin
+  NbdTlsOptions tlsOptions = new NbdTlsOptions();
 
   @Override
   public Integer call() throws InterruptedException {
@@ -76,7 +64,7 @@ public final class NbdServeCommand implements Callable<Integer> {
     }
     NbdTls tls;
     try {
-      tls = NbdTlsFiles.of("--tls-", tlsCert, tlsKey, tlsClientCa, tlsRequired);
+      tls = tlsOptions.tls("--tls-");
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
