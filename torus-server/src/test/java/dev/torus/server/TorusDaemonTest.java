@@ -7,6 +7,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -15,53 +17,41 @@ final class TorusDaemonTest {
   @TempDir
   Path dir;
 
+  /** The first line torusd prints on stderr after exiting with a usage error. */
+  private String usageError(String... extra) {
+    CommandLine cmd = TorusDaemon.commandLine();
+    StringWriter err = new StringWriter();
+    cmd.setErr(new PrintWriter(err));
+    List<String> args = new ArrayList<>(List.of("--metadata", dir.resolve("meta.db").toString(),
+        "--data-dir", dir.resolve("data").toString(), "--peer-address", "tcp://127.0.0.1:0"));
+    args.addAll(List.of(extra));
+
+    int exit = cmd.execute(args.toArray(String[]::new));
+
+    assertThat(exit).as(String.join(" ", extra)).isEqualTo(ExitCodes.USAGE);
+    assertThat(dir.resolve("data")).as("nothing started").doesNotExist();
+    return err.toString().lines().findFirst().orElse("");
+  }
+
   @Test
   void aLeaseTtlBelowEtcdsMinimumIsAUsageError() {
     for (String ttl : new String[] {"1s", "1500ms"}) {
-      CommandLine cmd = TorusDaemon.commandLine();
-      StringWriter err = new StringWriter();
-      cmd.setErr(new PrintWriter(err));
-
-      int exit = cmd.execute("--metadata", dir.resolve("meta.db").toString(),
-          "--data-dir", dir.resolve("data").toString(), "--peer-address", "tcp://127.0.0.1:0",
-          "--lease-ttl", ttl);
-
-      assertThat(exit).as(ttl).isEqualTo(ExitCodes.USAGE);
-      assertThat(err.toString().lines().findFirst()).hasValue(
-          "torusd: --lease-ttl must be at least 2s, etcd's minimum lease TTL");
+      assertThat(usageError("--lease-ttl", ttl))
+          .isEqualTo("torusd: --lease-ttl must be at least 2s, etcd's minimum lease TTL");
     }
   }
 
   @Test
   void anNbdIdlePollOver10msIsAUsageError() {
-    CommandLine cmd = TorusDaemon.commandLine();
-    StringWriter err = new StringWriter();
-    cmd.setErr(new PrintWriter(err));
-
-    int exit = cmd.execute("--metadata", dir.resolve("meta.db").toString(),
-        "--data-dir", dir.resolve("data").toString(), "--peer-address", "tcp://127.0.0.1:0",
-        "--nbd", "127.0.0.1:0", "--nbd-idle-poll", "11ms");
-
-    assertThat(exit).isEqualTo(ExitCodes.USAGE);
-    assertThat(err.toString().lines().findFirst())
-        .hasValue("torusd: --nbd-idle-poll must be at most 10ms");
-    assertThat(dir.resolve("data")).doesNotExist();
+    assertThat(usageError("--nbd", "127.0.0.1:0", "--nbd-idle-poll", "11ms"))
+        .isEqualTo("torusd: --nbd-idle-poll must be at most 10ms");
   }
 
   @Test
-  void nbdTlsWithoutItsKeyIsAUsageErrorBeforeAnythingStarts() {
-    CommandLine cmd = TorusDaemon.commandLine();
-    StringWriter err = new StringWriter();
-    cmd.setErr(new PrintWriter(err));
-
-    int exit = cmd.execute("--metadata", dir.resolve("meta.db").toString(),
-        "--data-dir", dir.resolve("data").toString(), "--peer-address", "tcp://127.0.0.1:0",
-        "--nbd", "127.0.0.1:0", "--nbd-tls-cert", dir.resolve("cert.pem").toString());
-
-    assertThat(exit).isEqualTo(ExitCodes.USAGE);
-    assertThat(err.toString().lines().findFirst())
-        .hasValue("torusd: --nbd-tls-cert and --nbd-tls-key go together");
-    assertThat(dir.resolve("data")).doesNotExist();
+  void nbdTlsWithoutItsKeyIsAUsageError() {
+    String cert = dir.resolve("cert.pem").toString();
+    assertThat(usageError("--nbd", "127.0.0.1:0", "--nbd-tls-cert", cert))
+        .isEqualTo("torusd: --nbd-tls-cert and --nbd-tls-key go together");
   }
 
   @Test
