@@ -51,10 +51,11 @@ final class HandshakeHandler extends ChannelInboundHandlerAdapter {
    * Failure:
    *   An unknown option gets NBD_REP_ERR_UNSUP, malformed data NBD_REP_ERR_INVALID, oversized data
    *   NBD_REP_ERR_TOO_BIG, and parsing goes on. With TLS required, every option but STARTTLS and
-   *   ABORT gets NBD_REP_ERR_TLS_REQD until TLS is on, and EXPORT_NAME hangs up. Unknown client flags, a bad option magic,
-   *   EXPORT_NAME that cannot be served (it has no error reply) and the handshake timeout end the
-   *   connection. Once the server is closing, every option but ABORT gets NBD_REP_ERR_SHUTDOWN. A
-   *   device opened for a client that vanished is given back.
+   *   ABORT gets NBD_REP_ERR_TLS_REQD until TLS is on. Unknown client flags, a bad option magic,
+   *   EXPORT_NAME that cannot be served (it has no error reply; before required TLS neither), a
+   *   failed TLS handshake and the handshake timeout end the connection. Once the server is
+   *   closing, every option but ABORT gets NBD_REP_ERR_SHUTDOWN. A device opened for a client
+   *   that vanished is given back.
    */
 
   private static final Logger log = LoggerFactory.getLogger(HandshakeHandler.class);

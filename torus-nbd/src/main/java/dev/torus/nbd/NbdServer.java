@@ -107,7 +107,8 @@ public final class NbdServer implements AutoCloseable {
           "Unix socket " + unix + " already exists; remove it if no server is using it");
     }
     NbdTls tls = config.tls();
-    NbdServer server = new NbdServer(config, exports, transport, tls == null ? null : sslContext(tls));
+    SslContext sslContext = tls == null ? null : sslContext(tls);
+    NbdServer server = new NbdServer(config, exports, transport, sslContext);
     InetSocketAddress tcp = config.bindAddress();
     try {
       if (tcp != null) {
@@ -128,8 +129,8 @@ public final class NbdServer implements AutoCloseable {
 
   /**
    * Registers the server's meters: {@code torus_nbd_connections} (open now), and counters of
-   * connections accepted and dropped for protocol violations, requests by {@code command}, error
-   * replies by {@code error}, and bytes read and written.
+   * connections accepted and dropped (protocol violations, failed TLS), requests by {@code
+   * command}, error replies by {@code error}, and bytes read and written.
    */
   public void bindTo(MeterRegistry registry) {
     Gauge.builder("torus_nbd_connections", connections, ChannelGroup::size)

@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What all connections of one server share: configuration, the export resolver, the closing flag,
- * the counts behind its metrics, and the devices connections opened, which it closes on an executor of its own because closing a
- * writable volume commits and may block.
+ * TLS, the counts behind its metrics, and the devices connections opened, which it closes on an
+ * executor of its own because closing a writable volume commits and may block.
  *
  * <p>Thread-safe.
  */
@@ -55,7 +55,7 @@ final class ServerContext {
     return stats;
   }
 
-  /** What STARTTLS switches a connection to, built from {@link NbdServerConfig#tls()}; null without. */
+  /** What STARTTLS switches a connection to, from {@link NbdServerConfig#tls()}; null without. */
   @Nullable SslContext tls() {
     return tls;
   }

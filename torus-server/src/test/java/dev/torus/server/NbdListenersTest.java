@@ -16,6 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code torusd --nbd / --nbd-unix}: exactly the listeners asked for, named in the startup line. */
 final class NbdListenersTest {
+  private static final Duration IDLE = NbdServerConfig.DEFAULT_IDLE_POLL;
+
   private static final InetSocketAddress ANY_LOOPBACK_PORT =
       new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
@@ -25,7 +27,7 @@ final class NbdListenersTest {
   @Test
   void aUnixSocketAloneOpensNoTcpPort() {
     Path socket = dir.resolve("nbd.sock");
-    NbdListeners listeners = new NbdListeners(null, socket, NbdServerConfig.DEFAULT_IDLE_POLL, null);
+    NbdListeners listeners = new NbdListeners(null, socket, IDLE, null);
 
     assertThat(listeners.config().bindAddress()).isNull();
     try (NbdServer server = start(listeners)) {
@@ -38,7 +40,7 @@ final class NbdListenersTest {
   @Test
   void bothAreServedAndNamed() {
     Path socket = dir.resolve("nbd.sock");
-    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, socket, NbdServerConfig.DEFAULT_IDLE_POLL, null);
+    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, socket, IDLE, null);
 
     try (NbdServer server = start(listeners)) {
       assertThat(socket).exists();
@@ -63,8 +65,8 @@ final class NbdListenersTest {
 
   @Test
   void noFlagsAskForNothing() {
-    assertThat(new NbdListeners(null, null, NbdServerConfig.DEFAULT_IDLE_POLL, null).any()).isFalse();
-    assertThat(new NbdListeners(null, dir.resolve("s"), NbdServerConfig.DEFAULT_IDLE_POLL, null).any()).isTrue();
+    assertThat(new NbdListeners(null, null, IDLE, null).any()).isFalse();
+    assertThat(new NbdListeners(null, dir.resolve("s"), IDLE, null).any()).isTrue();
   }
 
   private static NbdServer start(NbdListeners listeners) {

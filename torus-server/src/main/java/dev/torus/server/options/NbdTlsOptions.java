@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
  */
 public final class NbdTlsOptions {
   @Option(names = {"--nbd-tls-cert", "--tls-cert"}, paramLabel = "FILE",
-      description = "offer NBD clients TLS (STARTTLS) with this PEM certificate chain; needs the key")
+      description = "offer NBD clients TLS (STARTTLS) with this PEM certificate chain; needs"
+          + " the key")
   @Nullable Path certificate;
 
   @Option(names = {"--nbd-tls-key", "--tls-key"}, paramLabel = "FILE",
