@@ -5,6 +5,7 @@
 #
 #   bench/nbd-fio.sh [--torus memory,file] [--server-cmd CMD] [--size 1G] [--block-size 32KiB]
 #                    [--runtime 10] [--warmup 30] [--jobs JOB,...] [--no-baselines] [--dir DIR]
+#                    [--tls]
 #
 #   --torus       Torus volumes to measure, comma-separated (default memory,file):
 #                   memory  an in-memory volume (VolumeService over the in-memory store and metadata)
@@ -28,6 +29,9 @@
 #                 run at the disk's speed; qemu-nbd syncs nothing unless fio flushes, and its file
 #                 stays in the page cache. On a tmpfs (/dev/shm) syncs cost nothing: that measures
 #                 the software without the disk.
+#   --tls         every server requires TLS, with a certificate made for the run by openssl (the
+#                 Torus volumes with NbdServeBench --tls-dir, nbdkit with --tls=require, qemu-nbd
+#                 with x509 credentials), and fio connects with nbds:// URIs
 #
 # Jobs: 4k random read and write at queue depth 1 and 16, 1M sequential read and write at QD16.
 # Every server gets the same treatment: filled with data first (so reads do not measure holes),
@@ -36,7 +40,8 @@
 # printed before and after each server, since the 2 cores are shared.
 # The Torus server's JVM runs with BENCH_JAVA_OPTS (default: 2 GiB heap, 6 GiB direct memory for
 # the in-memory store's blocks).
-# Needs fio, nbdkit, qemu-utils, libnbd-bin, jq and python3 (Debian packages of those names).
+# Needs fio, nbdkit, qemu-utils, libnbd-bin, jq and python3 (Debian packages of those names), and
+# openssl for --tls.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--Xmx2g -XX:MaxDirectMemorySize=6g}"
@@ -50,6 +55,7 @@ torus=memory,file
 server_cmd=""
 only_jobs=""
 baselines=yes
+tls=no
 data_parent="${TMPDIR:-/tmp}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -62,7 +68,8 @@ while [[ $# -gt 0 ]]; do
     --jobs) only_jobs="$2"; shift 2 ;;
     --no-baselines) baselines=no; shift ;;
     --dir) data_parent="$2"; shift 2 ;;
-    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
+    --tls) tls=yes; shift ;;
+    -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -79,8 +86,10 @@ else
     esac
   done
 fi
-for tool in fio:fio nbdkit:nbdkit qemu-nbd:qemu-utils qemu-img:qemu-utils nbdinfo:libnbd-bin \
-    jq:jq python3:python3; do
+tools="fio:fio nbdkit:nbdkit qemu-nbd:qemu-utils qemu-img:qemu-utils nbdinfo:libnbd-bin jq:jq"
+tools+=" python3:python3"
+if [[ "$tls" == yes ]]; then tools+=" openssl:openssl"; fi
+for tool in $tools; do
   if ! command -v "${tool%%:*}" >/dev/null; then
     echo "${tool%%:*} is missing: apt-get install ${tool##*:}" >&2
     exit 2
@@ -100,6 +109,27 @@ cleanup() {
   rm -rf "$work" "$data"
 }
 trap cleanup EXIT
+
+# With --tls: a CA and a server certificate for 127.0.0.1 in $work/tls, the layout nbdkit and
+# qemu-nbd read. fio's nbd engine refuses URIs that name local files, so libnbd finds the CA in
+# its default place under $HOME, a home of the run's own for the clients.
+scheme=nbd
+if [[ "$tls" == yes ]]; then
+  scheme=nbds
+  mkdir -p "$work/tls" "$work/home/.pki/libnbd"
+  for who in ca server; do
+    signer=()
+    if [[ "$who" == server ]]; then # qemu-nbd (GnuTLS) wants a server certificate that is no CA
+      signer=(-CA "$work/tls/ca-cert.pem" -CAkey "$work/tls/ca-key.pem"
+        -addext "basicConstraints=critical,CA:FALSE" -addext "extendedKeyUsage=serverAuth")
+    fi
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+      -keyout "$work/tls/$who-key.pem" -out "$work/tls/$who-cert.pem" -subj "/CN=$who" \
+      -addext "subjectAltName=IP:127.0.0.1" "${signer[@]}" 2>/dev/null
+  done
+  cp "$work/tls/ca-cert.pem" "$work/home/.pki/libnbd/"
+  export HOME="$work/home"
+fi
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -186,8 +216,8 @@ serve_and_measure() {
   cmd="${cmd//\{port\}/$port}"
   cmd="${cmd//\{size\}/$size}"
   # shellcheck disable=SC2086
-  start "$name" "nbd://127.0.0.1:$port/$export_name" $cmd
-  measure "$name" "nbd://127.0.0.1:$port/$export_name" "${pids[-1]}"
+  start "$name" "$scheme://127.0.0.1:$port/$export_name" $cmd
+  measure "$name" "$scheme://127.0.0.1:$port/$export_name" "${pids[-1]}"
   stop_last
 }
 
@@ -207,8 +237,10 @@ for t in "${targets[@]}"; do
   else
     dir_arg=""
     if [[ "$t" == file ]]; then dir_arg="--dir $data/torus-file"; fi
+    tls_arg=""
+    if [[ "$tls" == yes ]]; then tls_arg="--tls-dir $work/tls"; fi
     serve_and_measure "torus-$t" "$root/bench/run NbdServeBench --store $t --port {port} \
-      --size {size} --block-size $block_size --export $export_name $dir_arg"
+      --size {size} --block-size $block_size --export $export_name $dir_arg $tls_arg"
   fi
 done
 names=()
@@ -218,23 +250,32 @@ done
 
 if [[ "$baselines" == yes ]]; then
   port=$(free_port)
-  start nbdkit "nbd://127.0.0.1:$port/" nbdkit -f -i 127.0.0.1 -p "$port" memory "$size"
-  measure nbdkit "nbd://127.0.0.1:$port/" "${pids[-1]}"
+  nbdkit_tls=() qemu_tls=()
+  if [[ "$tls" == yes ]]; then
+    nbdkit_tls=(--tls=require "--tls-certificates=$work/tls")
+    qemu_tls=(--object "tls-creds-x509,id=tls0,dir=$work/tls,endpoint=server,verify-peer=off"
+      --tls-creds=tls0)
+  fi
+  start nbdkit "$scheme://127.0.0.1:$port/" \
+    nbdkit -f -i 127.0.0.1 -p "$port" "${nbdkit_tls[@]}" memory "$size"
+  measure nbdkit "$scheme://127.0.0.1:$port/" "${pids[-1]}"
   stop_last
 
   port=$(free_port)
   qemu-img create -q -f raw "$data/disk.raw" "$size"
-  start qemu-nbd "nbd://127.0.0.1:$port/$export_name" \
+  start qemu-nbd "$scheme://127.0.0.1:$port/$export_name" \
     qemu-nbd -f raw -b 127.0.0.1 -p "$port" -x "$export_name" --persistent --shared=8 \
-    "$data/disk.raw"
-  measure qemu-nbd "nbd://127.0.0.1:$port/$export_name" "${pids[-1]}"
+    "${qemu_tls[@]}" "$data/disk.raw"
+  measure qemu-nbd "$scheme://127.0.0.1:$port/$export_name" "${pids[-1]}"
   stop_last
   names+=(nbdkit qemu-nbd)
 fi
 
 echo
+over_tls=""
+if [[ "$tls" == yes ]]; then over_tls=", every server over TLS"; fi
 echo "fio nbd engine, $size, ${runtime}s per job, Torus block size $block_size, files on" \
-  "$(df --output=fstype "$data" | tail -1); load average now $(load)"
+  "$(df --output=fstype "$data" | tail -1)$over_tls; load average now $(load)"
 echo "4k jobs in IOPS, 1m jobs in MiB/s; then each Torus volume as a ratio to nbdkit and to qemu-nbd"
 files=()
 for n in "${names[@]}"; do files+=("$work/$n.results"); done

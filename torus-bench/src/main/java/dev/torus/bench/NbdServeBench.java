@@ -14,6 +14,7 @@ import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.nbd.ExportResolver;
 import dev.torus.nbd.NbdServer;
 import dev.torus.nbd.NbdServerConfig;
+import dev.torus.nbd.NbdTls;
 import dev.torus.nbd.VolumeExports;
 import dev.torus.ring.RingMember;
 import dev.torus.ring.Rings;
@@ -43,6 +44,7 @@ import java.util.stream.Stream;
  * bench/run NbdServeBench [--store memory|file] [--dir DIR] [--size 1GiB] [--block-size 32KiB]
  *                         [--port 10809] [--export bench] [--unix PATH] [--io-threads N]
  *                         [--idle-poll-us 50] [--dirty-limit 64MiB] [--reclaim-delay-ms 100]
+ *                         [--tls-dir DIR]
  * </pre>
  *
  * <ul>
@@ -63,7 +65,9 @@ import java.util.stream.Stream;
  * --reclaim-delay-ms} how long after a commit the writer deletes what it replaced ({@link
  * VolumeConfig#reclaimDelay()}). The in-memory store keeps its blocks off the heap: give the JVM
  * {@code -XX:MaxDirectMemorySize} for that ({@code BENCH_JAVA_OPTS}). The export is also the
- * default one, so {@code nbd://127.0.0.1:PORT} works.
+ * default one, so {@code nbd://127.0.0.1:PORT} works. {@code --tls-dir} requires TLS with {@code
+ * DIR/server-cert.pem} and {@code DIR/server-key.pem}, the layout nbdkit and qemu-nbd read, so one
+ * directory serves all three ({@code nbds://127.0.0.1:PORT?tls-certificates=DIR} for fio).
  */
 public final class NbdServeBench {
   private NbdServeBench() {}
@@ -89,6 +93,8 @@ public final class NbdServeBench {
         case "--io-threads" -> config.ioThreads(Integer.parseInt(value));
         case "--idle-poll-us" -> config.idlePoll(Duration.ofNanos(1000 * Long.parseLong(value)));
         case "--dirty-limit" -> volumeConfig = volumeConfig.withDirtyLimit(DataSize.parse(value));
+        case "--tls-dir" -> config.tls(new NbdTls(Path.of(value, "server-cert.pem"),
+            Path.of(value, "server-key.pem"), null, true));
         case "--reclaim-delay-ms" ->
             volumeConfig = volumeConfig.withReclaimDelay(Duration.ofMillis(Long.parseLong(value)));
         default -> usage("unknown option " + args[i]);
