@@ -70,7 +70,9 @@ final class Processes {
 
   /** A running torusd, started on a free port; its log goes to {@code <dataDir>.log}. */
   static final class Node implements AutoCloseable {
-    private static final Pattern SERVING = Pattern.compile("torusd (\\S+) serving peers at (\\S+?)[,\\s]");
+    /** The whole line, up to its newline: the log may be read while the line is half written. */
+    private static final Pattern SERVING =
+        Pattern.compile("torusd (\\S+) serving peers at (\\S+?)[,\\s][^\\n]*\\n");
 
     final Path dataDir;
     final Path log;

@@ -30,7 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 final class TorusBlkIT {
   private static final Duration TOOL = Duration.ofMinutes(2);
-  private static final Pattern SERVING = Pattern.compile("Serving volumes over NBD at (nbd://\\S+)");
+  /** Up to the newline: the log may be read while the line is half written. */
+  private static final Pattern SERVING =
+      Pattern.compile("Serving volumes over NBD at (nbd://\\S+)[^\\n]*\\n");
 
   @TempDir
   Path dir;
