@@ -32,7 +32,7 @@ final class TorusBlkIT {
   private static final Duration TOOL = Duration.ofMinutes(2);
   /** Up to the newline: the log may be read while the line is half written. */
   private static final Pattern SERVING =
-      Pattern.compile("Serving volumes over NBD at (nbd://\\S+)[^\\n]*\\n");
+      Pattern.compile("Serving [^\\n]+? over NBD at (nbd://\\S+)[^\\n]*\\n");
 
   @TempDir
   Path dir;
@@ -145,6 +145,26 @@ final class TorusBlkIT {
           .contains("warning: no storage node of the ring is running (0 of 1 registered)");
     } finally {
       allDown.stop();
+    }
+  }
+
+  @Test
+  void nbdserveExportLimitsWhatClientsSeeAndOneExportIsTheDefault() throws Exception {
+    require("nbdinfo", "libnbd-bin");
+    Processes.torusctl(dir, meta(), "init", "--replication", "1").ok("init");
+    Processes.torusctl(dir, meta(), "volume", "create-block", "disk", "8MiB").ok("create disk");
+    Processes.torusctl(dir, meta(), "volume", "create-block", "secret", "8MiB").ok("create secret");
+    Server server = nbdserve("--export", "disk");
+    try {
+      assertThat(server.output()).contains("Serving disk over NBD");
+      String list = run(TOOL, "nbdinfo", "--list", server.uri()).assertSuccess("--list").output();
+      assertThat(list).contains("export=\"disk\"").doesNotContain("secret");
+      assertThat(run(TOOL, "nbdinfo", server.uri() + "/secret").exit())
+          .as("a volume not exported is unknown").isNotZero();
+      assertThat(run(TOOL, "nbdinfo", server.uri()).assertSuccess("no name").output())
+          .as("the one export is the default").contains("export-size: 8388608");
+    } finally {
+      server.stop();
     }
   }
 

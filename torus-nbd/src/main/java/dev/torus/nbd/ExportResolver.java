@@ -5,6 +5,7 @@ import dev.torus.volume.BlockDevice;
 import dev.torus.volume.VolumeService;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -68,5 +69,14 @@ public interface ExportResolver {
    */
   static VolumeExports ofVolumes(VolumeService volumes, boolean readOnly) {
     return new VolumeExports(volumes, readOnly);
+  }
+
+  /**
+   * Serves only the exports of {@code resolver} that belong to {@code volumes}: a volume's own and
+   * its snapshots ({@code volume@snapshot}). Other names are answered as unknown ones, and the
+   * list shows only these.
+   */
+  static ExportResolver restrictedTo(Set<String> volumes, ExportResolver resolver) {
+    return new RestrictedResolver(volumes, resolver);
   }
 }

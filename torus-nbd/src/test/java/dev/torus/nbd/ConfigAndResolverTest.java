@@ -12,7 +12,9 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -63,6 +65,30 @@ final class ConfigAndResolverTest {
               e -> assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE))
           .hasMessageStartingWith("cannot listen for NBD on 127.0.0.1:" + taken.getLocalPort()
               + ": Address already in use (another process listens there");
+    }
+  }
+
+  @Test
+  void aRestrictedResolverServesOnlyItsVolumesAndTheirSnapshots() {
+    ModelBlockDevice device = new ModelBlockDevice(4096, 512);
+    Map<String, BlockDevice> devices = new LinkedHashMap<>();
+    for (String name : List.of("a", "a@monday", "ab", "b", "b@monday")) {
+      devices.put(name, device);
+    }
+    ExportResolver only =
+        ExportResolver.restrictedTo(Set.of("a"), ExportResolver.ofDevices(devices));
+
+    assertThat(Futures.join(only.list())).extracting(ExportInfo::name)
+        .containsExactly("a", "a@monday");
+    assertThat(Futures.join(only.describe("a@monday")).name()).isEqualTo("a@monday");
+    Futures.join(only.open("a", false)).close();
+    for (String hidden : List.of("ab", "b", "b@monday", "")) {
+      assertThatThrownBy(() -> Futures.join(only.open(hidden, false))).as(hidden)
+          .isInstanceOfSatisfying(TorusException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
+      assertThatThrownBy(() -> Futures.join(only.describe(hidden))).as(hidden)
+          .isInstanceOfSatisfying(TorusException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_FOUND));
     }
   }
 

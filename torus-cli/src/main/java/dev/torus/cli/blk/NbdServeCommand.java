@@ -19,6 +19,8 @@ import dev.torus.server.options.NbdTlsOptions;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -54,6 +56,11 @@ public final class NbdServeCommand implements Callable<Integer> {
   @Option(names = "--read-only", description = "refuse writes; volumes are opened without their write lock")
   boolean readOnly;
 
+  @Option(names = "--export", paramLabel = "VOLUME",
+      description = "serve only this volume and its snapshots; repeat for more (default: every"
+          + " volume). With one, clients that ask for no name get it")
+  List<String> exportOnly = new ArrayList<>();
+
   @Mixin
   NbdTlsOptions tlsOptions = new NbdTlsOptions();
 
@@ -81,13 +88,18 @@ public final class NbdServeCommand implements Callable<Integer> {
       }
     }, "nbdserve-shutdown"));
     try (CliSession s = ((TorusBlk) spec.root().userObject()).open();
-        VolumeExports exports = ExportResolver.ofVolumes(s.cluster().volumes(), readOnly);
+        VolumeExports volumes = ExportResolver.ofVolumes(s.cluster().volumes(), readOnly);
         NbdServer server = NbdServer.start(NbdServerConfig.builder().bindAddress(listen)
             .unixSocket(unix).idlePoll(idlePoll).readOnly(readOnly).tls(tls)
+            .defaultExport(exportOnly.size() == 1 ? exportOnly.get(0) : null)
             .description("Torus volume")
-            .build(), exports)) {
+            .build(), exportOnly.isEmpty()
+                ? volumes
+                : ExportResolver.restrictedTo(Set.copyOf(exportOnly), volumes))) {
       warnIfNoStorageNodeIsUp(s); // before the address, which tells scripts it is serving
-      spec.commandLine().getOut().println("Serving volumes over NBD at nbd://"
+      spec.commandLine().getOut().println("Serving "
+          + (exportOnly.isEmpty() ? "volumes" : String.join(", ", exportOnly))
+          + " over NBD at nbd://"
           + server.boundAddress().getHostString() + ":" + server.boundAddress().getPort()
           + (unix == null ? "" : " and " + unix) + (readOnly ? " (read-only)" : "")
           + (tls == null ? "" : tls.required() ? " (TLS required)" : " (TLS offered)"));
