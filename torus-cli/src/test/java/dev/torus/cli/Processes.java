@@ -136,6 +136,25 @@ final class Processes {
       return Files.readString(log, StandardCharsets.UTF_8);
     }
 
+    /**
+     * Waits up to a minute for {@code pattern} in the log. {@link #start()} returns at the log
+     * line that says the node serves peers, and torusd prints what else it serves just after.
+     */
+    Matcher awaitLog(Pattern pattern) throws IOException, InterruptedException {
+      long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+      while (true) {
+        String text = log();
+        Matcher m = pattern.matcher(text);
+        if (m.find()) {
+          return m;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("no " + pattern + " in torusd's log within a minute:\n" + text);
+        }
+        Thread.sleep(50);
+      }
+    }
+
     @Override
     public void close() throws InterruptedException {
       if (process != null && process.isAlive()) {

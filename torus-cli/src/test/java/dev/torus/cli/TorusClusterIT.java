@@ -79,9 +79,7 @@ final class TorusClusterIT {
     Path in = randomFile("in.bin", 1 << 20, 3);
     try (Processes.Node node = new Processes.Node(dir.resolve("n1"), meta(), "--auto-join",
         "--nbd", "127.0.0.1:0", "--host", "127.0.0.1", "--port", "0").start()) {
-      Matcher at =
-          Pattern.compile("HTTP at (http://\\S+), NBD at (nbd://\\S+)").matcher(node.log());
-      assertThat(at.find()).as("torusd prints where it serves HTTP and NBD").isTrue();
+      Matcher at = node.awaitLog(Pattern.compile("HTTP at (http://\\S+), NBD at (nbd://\\S+)\\n"));
       run(Duration.ofMinutes(2), "nbdcopy", in.toString(), at.group(2) + "/disk")
           .assertSuccess("nbdcopy in");
 
