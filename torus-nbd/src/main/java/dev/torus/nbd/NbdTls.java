@@ -22,4 +22,9 @@ public record NbdTls(Path certificateChain, Path privateKey, @Nullable Path clie
     Objects.requireNonNull(certificateChain, "certificateChain");
     Objects.requireNonNull(privateKey, "privateKey");
   }
+
+  /** How a server announces it: {@code "TLS required"} or {@code "TLS offered"}. */
+  public String mode() {
+    return required ? "TLS required" : "TLS offered";
+  }
 }

@@ -37,8 +37,7 @@ final class RestrictedResolver implements ExportResolver {
 
   /** A volume's own export, or one of its snapshots ({@code volume@snapshot}). */
   private boolean served(String name) {
-    int at = name.indexOf('@');
-    return volumes.contains(at < 0 ? name : name.substring(0, at));
+    return volumes.contains(ExportName.parse(name).volume());
   }
 
   private static <T> CompletableFuture<T> unknown(String name) {

@@ -46,11 +46,10 @@ public final class VolumeExports implements ExportResolver, AutoCloseable {
 
   @Override
   public CompletableFuture<ExportInfo> describe(String name) {
-    int at = name.indexOf('@');
-    if (at > 0) {
-      String volume = name.substring(0, at);
-      String snapshot = name.substring(at + 1);
-      return volumes.catalog().get(volume)
+    ExportName export = ExportName.parse(name);
+    String snapshot = export.snapshot();
+    if (snapshot != null) {
+      return volumes.catalog().get(export.volume())
           .thenCompose(v -> volumes.metadata().volumes().getSnapshot(v.id(), snapshot))
           .thenCombine(blockSize(), (snap, bs) -> new ExportInfo(name, "", snap.root().size(), bs, true, true));
     }
@@ -98,9 +97,10 @@ public final class VolumeExports implements ExportResolver, AutoCloseable {
 
   /** {@code volume@snapshot} opens a snapshot (always read-only); a plain name, the volume. */
   private CompletableFuture<BlockVolume> openVolume(String name, boolean readOnlyRequest) {
-    int at = name.indexOf('@');
-    if (at > 0) {
-      return volumes.openSnapshot(name.substring(0, at), name.substring(at + 1));
+    ExportName export = ExportName.parse(name);
+    String snapshot = export.snapshot();
+    if (snapshot != null) {
+      return volumes.openSnapshot(export.volume(), snapshot);
     }
     return readOnly || readOnlyRequest ? volumes.openReadOnly(name) : volumes.openWritable(name);
   }

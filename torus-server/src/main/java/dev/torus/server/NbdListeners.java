@@ -42,7 +42,6 @@ record NbdListeners(@Nullable InetSocketAddress tcp, @Nullable Path unix, Durati
     if (unix != null) {
       uris.add("nbd+unix:///?socket=" + unix);
     }
-    String clients = tls == null ? "" : tls.required() ? " (TLS required)" : " (TLS offered)";
-    return String.join(" and ", uris) + clients;
+    return String.join(" and ", uris) + (tls == null ? "" : " (" + tls.mode() + ")");
   }
 }

@@ -102,7 +102,7 @@ public final class NbdServeCommand implements Callable<Integer> {
           + " over NBD at nbd://"
           + server.boundAddress().getHostString() + ":" + server.boundAddress().getPort()
           + (unix == null ? "" : " and " + unix) + (readOnly ? " (read-only)" : "")
-          + (tls == null ? "" : tls.required() ? " (TLS required)" : " (TLS offered)"));
+          + (tls == null ? "" : " (" + tls.mode() + ")"));
       spec.commandLine().getOut().flush();
       stop.await();
     } finally {
