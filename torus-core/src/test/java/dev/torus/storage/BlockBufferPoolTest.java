@@ -1,5 +1,6 @@
 package dev.torus.storage;
 
+import static dev.torus.storage.Blocks.address;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -21,15 +22,15 @@ final class BlockBufferPoolTest {
       assertThat(first.maxCapacity()).isEqualTo(BLOCK);
       assertThat(first.alloc()).isSameAs(pool);
       ByteBuf second = pool.directBuffer(BLOCK, BLOCK);
-      assertThat(second.memoryAddress()).as("the next block of the chunk")
-          .isEqualTo(first.memoryAddress() + BLOCK);
-      long address = first.memoryAddress();
+      assertThat(address(second)).as("the next block of the chunk")
+          .isEqualTo(address(first) + BLOCK);
+      long firstAddress = address(first);
       first.writeZero(BLOCK).release();
       assertThat(pool.freeBuffers()).isOne();
 
       ByteBuf third = pool.directBuffer(BLOCK, BLOCK);
-      assertThat(third.memoryAddress()).as("the released block's memory, not fresh memory")
-          .isEqualTo(address);
+      assertThat(address(third)).as("the released block's memory, not fresh memory")
+          .isEqualTo(firstAddress);
       assertThat(pool.freeBuffers()).isZero();
       assertThat(pool.mappedChunks()).isOne();
       second.release();
@@ -48,7 +49,7 @@ final class BlockBufferPoolTest {
         assertThat(b.alloc()).as("an ordinary block of the pool").isSameAs(pool);
         assertThat(b.capacity()).isEqualTo(BLOCK);
         assertThat(b.writerIndex()).isZero();
-        assertThat(b.memoryAddress()).isEqualTo(blocks.get(0).memoryAddress() + (long) i * BLOCK);
+        assertThat(address(b)).isEqualTo(address(blocks.get(0)) + (long) i * BLOCK);
       }
       ByteBuf view = run.view();
       assertThat(view.capacity()).isEqualTo(5 * BLOCK);
@@ -76,18 +77,18 @@ final class BlockBufferPoolTest {
       BlockRun whole = pool.allocateRun(4);
       whole.view().release();
       List<ByteBuf> all = whole.blocks();
-      long base = all.get(0).memoryAddress();
+      long base = address(all.get(0));
       all.get(0).release();
       all.get(1).release();
       all.get(3).release();
 
       BlockRun upToTheBlockInUse = pool.allocateRun(4);
       assertThat(upToTheBlockInUse.blocks()).hasSize(2);
-      assertThat(upToTheBlockInUse.blocks().get(0).memoryAddress())
+      assertThat(address(upToTheBlockInUse.blocks().get(0)))
           .as("found after the last block handed out, wrapping around").isEqualTo(base);
       BlockRun upToTheChunksEnd = pool.allocateRun(4);
       assertThat(upToTheChunksEnd.blocks()).hasSize(1);
-      assertThat(upToTheChunksEnd.blocks().get(0).memoryAddress()).isEqualTo(base + 3 * BLOCK);
+      assertThat(address(upToTheChunksEnd.blocks().get(0))).isEqualTo(base + 3 * BLOCK);
       assertThat(pool.mappedChunks()).isOne();
 
       BlockRun fresh = pool.allocateRun(8);

@@ -5,6 +5,8 @@ import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.unix.Buffer;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -61,6 +63,16 @@ public final class Blocks {
     } finally {
       buf.release();
     }
+  }
+
+  /**
+   * The address of the memory at index 0 of the direct buffer {@code buf}, to check which memory
+   * buffers share. Unlike {@link ByteBuf#memoryAddress()}, it works for buffers that Netty made
+   * without {@code sun.misc.Unsafe}, as the block pool's are.
+   */
+  public static long address(ByteBuf buf) {
+    Epoll.ensureAvailability(); // loads the native library that Buffer's JNI method is in
+    return Buffer.memoryAddress(buf.nioBuffer(0, buf.capacity()));
   }
 
   private static byte[] taggedBytes(int size, int tag) {

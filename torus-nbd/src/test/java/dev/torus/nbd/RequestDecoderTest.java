@@ -1,6 +1,7 @@
 package dev.torus.nbd;
 
 import static dev.torus.nbd.Wire.concat;
+import static dev.torus.storage.Blocks.address;
 import static dev.torus.nbd.Wire.hex;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -239,7 +240,7 @@ final class RequestDecoderTest {
         assertThat(Wire.root(lent).alloc()).as("not a block").isNotSameAs(blocks);
         assertThat(lent.writableBytes()).as("whole blocks' bytes only, at most the read buffer")
             .isEqualTo(Math.min(3 * BLOCK, wholeEnd - pos));
-        readBuffers.add(lent.memoryAddress());
+        readBuffers.add(address(lent));
         n = Math.min(n, lent.writableBytes());
         lent.writeBytes(stream, pos, n);
       }
@@ -285,7 +286,7 @@ final class RequestDecoderTest {
           int runEnd = wholeStart + ((pos - wholeStart) / (3 * BLOCK) + 1) * 3 * BLOCK;
           assertThat(lent.writableBytes()).as("the rest of the run at %d", pos)
               .isEqualTo(Math.min(runEnd, wholeEnd) - pos);
-          readAddresses.put(pos, lent.memoryAddress());
+          readAddresses.put(pos, address(lent));
           n = Math.min(n, lent.writableBytes());
           lent.writeBytes(stream, pos, n);
         }
@@ -306,7 +307,7 @@ final class RequestDecoderTest {
         int inPayload = at - NbdProtocol.REQUEST_SIZE;
         ByteBuf block = parts.component(parts.toComponentIndex(inPayload));
         assertThat(address).as("the read at %d went into its block", at)
-            .isEqualTo(block.memoryAddress() + (inPayload - 3096) % BLOCK);
+            .isEqualTo(address(block) + (inPayload - 3096) % BLOCK);
       });
       byte[] data = ByteBufUtil.getBytes(payload);
       assertThat(((NbdRequest) decoded.get(0)).blockCrcs()).as("checksums taken in place")
@@ -342,7 +343,7 @@ final class RequestDecoderTest {
         assertThat(lent).isNotNull();
         assertThat(lent.writableBytes()).as("the read buffer, not one block")
             .isEqualTo(span - pos);
-        readBuffers.add(lent.memoryAddress());
+        readBuffers.add(address(lent));
         channel.writeInbound(lent.writeBytes(data, pos, BLOCK));
       }
       decoded = Wire.feed(channel, new byte[0], 1);
@@ -405,8 +406,8 @@ final class RequestDecoderTest {
       BlockRun before = runs.allocateRun(64);
       assertThat(rest.blocks()).as("from after the payload's run to the end").hasSize(59);
       assertThat(before.blocks()).as("the payload's five blocks, free again").hasSize(5);
-      assertThat(before.blocks().get(4).memoryAddress() + BLOCK)
-          .isEqualTo(rest.blocks().get(0).memoryAddress());
+      assertThat(address(before.blocks().get(4)) + BLOCK)
+          .isEqualTo(address(rest.blocks().get(0)));
       for (BlockRun r : List.of(rest, before)) {
         r.view().release();
         r.blocks().forEach(ByteBuf::release);

@@ -12,7 +12,6 @@ import java.util.List;
 final class Wire {
   private Wire() {}
 
-  /** Bytes from hex; spaces, newlines and {@code |} separators are ignored. */
   /** The buffer that owns {@code buf}'s memory: {@code buf} itself unless it is a view. */
   static ByteBuf root(ByteBuf buf) {
     ByteBuf root = buf;
@@ -22,6 +21,7 @@ final class Wire {
     return root;
   }
 
+  /** Bytes from hex; spaces, newlines and {@code |} separators are ignored. */
   static byte[] hex(String hex) {
     return ByteBufUtil.decodeHexDump(hex.replaceAll("[\\s|]", ""));
   }
