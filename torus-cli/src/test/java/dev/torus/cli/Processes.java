@@ -22,6 +22,7 @@ final class Processes {
   static List<String> java(String mainClass, List<String> args) {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--enable-native-access=ALL-UNNAMED", // as bin/launch: no warnings on Java 24 and later
         "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-cp", System.getProperty("java.class.path"), mainClass));
     cmd.addAll(args);
