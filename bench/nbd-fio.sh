@@ -39,7 +39,7 @@
 # settled size), then every job. The load average is
 # printed before and after each server, since the 2 cores are shared.
 # The Torus server's JVM runs with BENCH_JAVA_OPTS (default: 2 GiB heap, 6 GiB direct memory for
-# the in-memory store's blocks).
+# the in-memory store's blocks), on $JAVA_HOME/bin/java when JAVA_HOME is set.
 # Needs fio, nbdkit, qemu-utils, libnbd-bin, jq and python3 (Debian packages of those names), and
 # openssl for --tls.
 set -euo pipefail
@@ -69,7 +69,7 @@ while [[ $# -gt 0 ]]; do
     --no-baselines) baselines=no; shift ;;
     --dir) data_parent="$2"; shift 2 ;;
     --tls) tls=yes; shift ;;
-    -h|--help) sed -n '2,43p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -276,6 +276,7 @@ over_tls=""
 if [[ "$tls" == yes ]]; then over_tls=", every server over TLS"; fi
 echo "fio nbd engine, $size, ${runtime}s per job, Torus block size $block_size, files on" \
   "$(df --output=fstype "$data" | tail -1)$over_tls; load average now $(load)"
+echo "Torus on $("${JAVA_HOME:+$JAVA_HOME/bin/}java" -version 2>&1 | head -1) (JAVA_HOME picks another JDK)"
 echo "4k jobs in IOPS, 1m jobs in MiB/s; then each Torus volume as a ratio to nbdkit and to qemu-nbd"
 files=()
 for n in "${names[@]}"; do files+=("$work/$n.results"); done
