@@ -26,8 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Storage nodes as real processes on one host, sharing the embedded metadata: one node, then
  * three with replication 2; data loaded and dumped through the real CLI over TCP between the
- * processes, a node killed with SIGKILL, and restarted; a node serving NBD itself, with its
- * requests counted at {@code /metrics}.
+ * processes, a node killed with SIGKILL, and restarted; a node serving one volume over NBD
+ * itself, with its requests counted at {@code /metrics}.
  */
 final class TorusClusterIT {
   @TempDir
@@ -72,16 +72,27 @@ final class TorusClusterIT {
   }
 
   @Test
-  void aNodeServingNbdCountsItsClientsAtMetrics() throws Exception {
+  void aNodeServingNbdServesItsExportAndCountsItsClientsAtMetrics() throws Exception {
     require("nbdcopy", "libnbd-bin");
     Processes.torusctl(dir, meta(), "init", "--replication", "1").ok("init");
     Processes.torusctl(dir, meta(), "volume", "create-block", "disk", "8MiB").ok("create");
+    Processes.torusctl(dir, meta(), "volume", "create-block", "other", "8MiB").ok("create");
     Path in = randomFile("in.bin", 1 << 20, 3);
     try (Processes.Node node = new Processes.Node(dir.resolve("n1"), meta(), "--auto-join",
-        "--nbd", "127.0.0.1:0", "--host", "127.0.0.1", "--port", "0").start()) {
+        "--nbd", "127.0.0.1:0", "--nbd-export", "disk", "--host", "127.0.0.1", "--port", "0")
+        .start()) {
       Matcher at = node.awaitLog(Pattern.compile("HTTP at (http://\\S+), NBD at (nbd://\\S+)\\n"));
-      run(Duration.ofMinutes(2), "nbdcopy", in.toString(), at.group(2) + "/disk")
-          .assertSuccess("nbdcopy in");
+      assertThat(run(Duration.ofMinutes(1), "nbdinfo", "--list", at.group(2))
+          .assertSuccess("nbdinfo --list").output())
+          .contains("export=\"disk\"").doesNotContain("other");
+      assertThat(run(Duration.ofMinutes(1), "nbdinfo", at.group(2) + "/other").exit())
+          .as("a volume left out is unknown").isNotZero();
+      run(Duration.ofMinutes(2), "nbdcopy", in.toString(), at.group(2))
+          .assertSuccess("nbdcopy in, to the one export as the default");
+      Path out = dir.resolve("out.bin");
+      run(Duration.ofMinutes(2), "nbdcopy", at.group(2) + "/disk", out.toString())
+          .assertSuccess("nbdcopy out");
+      assertThat(Files.readAllBytes(out)).startsWith(Files.readAllBytes(in));
 
       String metrics = HttpClient.newHttpClient().send(
           HttpRequest.newBuilder(URI.create(at.group(1) + "/metrics")).build(),

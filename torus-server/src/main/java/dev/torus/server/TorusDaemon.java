@@ -20,7 +20,10 @@ import dev.torus.volume.VolumeConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
@@ -66,16 +69,19 @@ public final class TorusDaemon implements Callable<Integer> {
   @Option(names = "--port", defaultValue = "4321", description = "HTTP port (default: ${DEFAULT-VALUE})")
   int httpPort;
 
-
-
-
   @Option(names = "--nbd", converter = HostPortConverter.class, paramLabel = "HOST:PORT",
-      description = "also serve every volume over NBD here (export name = volume name), e.g. 127.0.0.1:10809")
+      description = "also serve every volume (or the --nbd-export ones) over NBD here (export name ="
+          + " volume name), e.g. 127.0.0.1:10809")
   @Nullable InetSocketAddress nbd;
 
   @Option(names = "--nbd-unix", paramLabel = "PATH",
       description = "also serve every volume over NBD on this Unix socket (alone: no TCP port)")
   @Nullable Path nbdUnix;
+
+  @Option(names = "--nbd-export", paramLabel = "VOLUME",
+      description = "serve only this volume and its snapshots over NBD; repeat for more (default:"
+          + " every volume). With one, clients that ask for no name get it")
+  List<String> nbdExports = new ArrayList<>();
 
   @Option(names = "--nbd-idle-poll", defaultValue = "50us", converter = DurationConverter.class,
       paramLabel = "TIME", description = "how long an NBD event loop out of work polls for the next"
@@ -140,7 +146,13 @@ public final class TorusDaemon implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     ServerConfig config = config();
-    NbdListeners listeners = new NbdListeners(nbd, nbdUnix, nbdIdlePoll, nbdTls());
+    NbdListeners listeners = new NbdListeners(nbd, nbdUnix, nbdIdlePoll, nbdTls(),
+        Set.copyOf(nbdExports));
+    if (!listeners.any() && (!nbdExports.isEmpty() || listeners.tls() != null)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          (nbdExports.isEmpty() ? "--nbd-tls-*" : "--nbd-export")
+              + " needs an NBD listener: --nbd HOST:PORT or --nbd-unix PATH");
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     TorusServer server = TorusServer.start(config);
     String nbdAt = "";
@@ -148,7 +160,7 @@ public final class TorusDaemon implements Callable<Integer> {
       try {
         VolumeExports exports = ExportResolver.ofVolumes(server.volumes(), false);
         server.stopFirst(exports); // second: waits for the last commits
-        NbdServer nbdServer = NbdServer.start(listeners.config(), exports);
+        NbdServer nbdServer = NbdServer.start(listeners.config(), listeners.exports(exports));
         server.stopFirst(nbdServer); // first: ends every connection
         nbdServer.bindTo(server.meters());
         nbdAt = ", NBD at " + listeners.describe(nbdServer);

@@ -11,10 +11,14 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code torusd --nbd / --nbd-unix}: exactly the listeners asked for, named in the startup line. */
+/**
+ * {@code torusd --nbd / --nbd-unix / --nbd-export}: exactly the listeners asked for, named in the
+ * startup line.
+ */
 final class NbdListenersTest {
   private static final Duration IDLE = NbdServerConfig.DEFAULT_IDLE_POLL;
 
@@ -27,7 +31,7 @@ final class NbdListenersTest {
   @Test
   void aUnixSocketAloneOpensNoTcpPort() {
     Path socket = dir.resolve("nbd.sock");
-    NbdListeners listeners = new NbdListeners(null, socket, IDLE, null);
+    NbdListeners listeners = new NbdListeners(null, socket, IDLE, null, Set.of());
 
     assertThat(listeners.config().bindAddress()).isNull();
     try (NbdServer server = start(listeners)) {
@@ -40,7 +44,7 @@ final class NbdListenersTest {
   @Test
   void bothAreServedAndNamed() {
     Path socket = dir.resolve("nbd.sock");
-    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, socket, IDLE, null);
+    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, socket, IDLE, null, Set.of());
 
     try (NbdServer server = start(listeners)) {
       assertThat(socket).exists();
@@ -52,7 +56,8 @@ final class NbdListenersTest {
 
   @Test
   void tcpAloneOpensNoSocket() {
-    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, null, Duration.ofMillis(1), null);
+    NbdListeners listeners = new NbdListeners(ANY_LOOPBACK_PORT, null, Duration.ofMillis(1), null,
+        Set.of());
 
     assertThat(listeners.config().unixSocket()).isNull();
     assertThat(listeners.config().idlePoll()).isEqualTo(Duration.ofMillis(1));
@@ -65,8 +70,19 @@ final class NbdListenersTest {
 
   @Test
   void noFlagsAskForNothing() {
-    assertThat(new NbdListeners(null, null, IDLE, null).any()).isFalse();
-    assertThat(new NbdListeners(null, dir.resolve("s"), IDLE, null).any()).isTrue();
+    assertThat(new NbdListeners(null, null, IDLE, null, Set.of()).any()).isFalse();
+    assertThat(new NbdListeners(null, dir.resolve("s"), IDLE, null, Set.of()).any()).isTrue();
+  }
+
+  @Test
+  void oneExportIsTheDefaultExport() {
+    Path socket = dir.resolve("nbd.sock");
+    assertThat(new NbdListeners(null, socket, IDLE, null, Set.of("disk")).config().defaultExport())
+        .isEqualTo("disk");
+    assertThat(new NbdListeners(null, socket, IDLE, null, Set.of("disk", "other")).config()
+        .defaultExport()).as("none of two").isNull();
+    assertThat(new NbdListeners(null, socket, IDLE, null, Set.of()).config().defaultExport())
+        .as("none of every volume").isNull();
   }
 
   private static NbdServer start(NbdListeners listeners) {

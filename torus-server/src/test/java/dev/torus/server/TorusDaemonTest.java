@@ -3,8 +3,10 @@ package dev.torus.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.torus.server.options.ExitCodes;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -52,6 +54,15 @@ final class TorusDaemonTest {
     String cert = dir.resolve("cert.pem").toString();
     assertThat(usageError("--nbd", "127.0.0.1:0", "--nbd-tls-cert", cert))
         .isEqualTo("torusd: --nbd-tls-cert and --nbd-tls-key go together");
+  }
+
+  @Test
+  void nbdExportsAndTlsWithoutAListenerAreUsageErrors() throws IOException {
+    assertThat(usageError("--nbd-export", "disk"))
+        .isEqualTo("torusd: --nbd-export needs an NBD listener: --nbd HOST:PORT or --nbd-unix PATH");
+    String pem = Files.createFile(dir.resolve("some.pem")).toString();
+    assertThat(usageError("--nbd-tls-cert", pem, "--nbd-tls-key", pem))
+        .isEqualTo("torusd: --nbd-tls-* needs an NBD listener: --nbd HOST:PORT or --nbd-unix PATH");
   }
 
   @Test
