@@ -9,6 +9,7 @@ import dev.torus.server.options.ConnectionOptions;
 import dev.torus.server.options.DataPathOptions;
 import dev.torus.volume.VolumeCatalog;
 import dev.torus.volume.VolumeConfig;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.jspecify.annotations.Nullable;
@@ -31,7 +32,7 @@ final class DefaultClientFactory implements ClientFactory {
   }
 
   @Override
-  public CliSession open(ConnectionOptions options, DataPathOptions dataPath) {
+  public CliSession open(ConnectionOptions options, DataPathOptions dataPath, MeterRegistry meters) {
     MetadataLocation location = options.location();
     ScheduledExecutorService scheduler =
         Executors.newScheduledThreadPool(1, Threads.daemon("torusctl"));
@@ -60,7 +61,7 @@ final class DefaultClientFactory implements ClientFactory {
       @Override
       public synchronized TorusClient cluster() {
         if (cluster == null) {
-          cluster = Torus.connect(location, dataPath.distributor(), volumes);
+          cluster = Torus.connect(location, dataPath.distributor(), volumes, meters);
         }
         return cluster;
       }

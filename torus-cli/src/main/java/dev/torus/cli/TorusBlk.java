@@ -6,6 +6,7 @@ import dev.torus.server.options.CommandLines;
 import dev.torus.server.options.ConnectionOptions;
 import dev.torus.server.options.DataPathOptions;
 import dev.torus.server.options.Version;
+import io.micrometer.core.instrument.MeterRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine;
@@ -41,6 +42,11 @@ public final class TorusBlk {
   /** Opens a session with this invocation's options. */
   public CliSession open() {
     return factory.open(connection, dataPath);
+  }
+
+  /** As {@link #open()}, with the cluster client's meters in {@code meters}. */
+  public CliSession open(MeterRegistry meters) {
+    return factory.open(connection, dataPath, meters);
   }
 
 }

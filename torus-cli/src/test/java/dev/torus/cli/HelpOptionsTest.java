@@ -14,7 +14,7 @@ import picocli.CommandLine;
 
 /** Every command and subcommand of torusctl, torusblk and torusd prints its usage for -h/--help. */
 final class HelpOptionsTest {
-  private static final ClientFactory NO_SESSIONS = (connection, dataPath) -> {
+  private static final ClientFactory NO_SESSIONS = (connection, dataPath, meters) -> {
     throw new AssertionError("help must not connect");
   };
 

@@ -6,6 +6,7 @@ import dev.torus.metadata.kv.KvMetadata;
 import dev.torus.server.options.ConnectionOptions;
 import dev.torus.server.options.DataPathOptions;
 import dev.torus.volume.VolumeCatalog;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Executors;
@@ -21,7 +22,7 @@ final class MemorySessions implements ClientFactory, AutoCloseable {
   final MetadataService metadata = KvMetadata.inMemory(Clock.systemUTC(), scheduler);
 
   @Override
-  public CliSession open(ConnectionOptions options, DataPathOptions dataPath) {
+  public CliSession open(ConnectionOptions options, DataPathOptions dataPath, MeterRegistry meters) {
     VolumeCatalog catalog = new VolumeCatalog(metadata, scheduler, System::nanoTime,
         Duration.ofSeconds(10), "cli-test");
     return new CliSession() {

@@ -15,7 +15,7 @@ import picocli.CommandLine;
 
 /** {@code torusblk nbdserve} refuses bad options before it connects to anything. */
 final class NbdServeOptionsTest {
-  private static final ClientFactory NO_SESSIONS = (connection, dataPath) -> {
+  private static final ClientFactory NO_SESSIONS = (connection, dataPath, meters) -> {
     throw new AssertionError("a usage error must not connect");
   };
 

@@ -6,6 +6,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +24,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +38,7 @@ final class TorusBlkIT {
   private static final Duration TOOL = Duration.ofMinutes(2);
   /** Up to the newline: the log may be read while the line is half written. */
   private static final Pattern SERVING =
-      Pattern.compile("Serving [^\\n]+? over NBD at (nbd://\\S+)[^\\n]*\\n");
+      Pattern.compile("Serving [^\\n]+? over NBD at (nbd://[^\\s,]+)[^\\n]*?(?:, HTTP at (http://\\S+))?\\n");
 
   @TempDir
   Path dir;
@@ -41,10 +47,16 @@ final class TorusBlkIT {
     return "--metadata=" + dir.resolve("metadata.db");
   }
 
-  /** A running nbdserve, the URI it printed, and its output so far. */
-  private record Server(Process process, String uri, Path log) {
+  /** A running nbdserve, the URIs it printed (HTTP's with --http only), and its output so far. */
+  private record Server(Process process, String uri, @Nullable String http, Path log) {
     String output() throws IOException {
       return Files.readString(log, StandardCharsets.UTF_8);
+    }
+
+    /** The status and body of GET {@code path} from the HTTP server. */
+    HttpResponse<String> get(String path) throws IOException, InterruptedException {
+      return HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create(http + path)).build(), BodyHandlers.ofString());
     }
 
     void stop() throws InterruptedException {
@@ -63,7 +75,7 @@ final class TorusBlkIT {
     while (System.nanoTime() < deadline) {
       Matcher m = SERVING.matcher(Files.readString(log, StandardCharsets.UTF_8));
       if (m.find()) {
-        return new Server(p, m.group(1), log);
+        return new Server(p, m.group(1), m.group(2), log);
       }
       if (!p.isAlive()) {
         break;
@@ -88,7 +100,7 @@ final class TorusBlkIT {
     new Random(5).nextBytes(data);
     Path in = Files.write(dir.resolve("in.raw"), data);
     try (Processes.Node node = new Processes.Node(dir.resolve("n1"), meta(), "--auto-join").start()) {
-      Server server = nbdserve();
+      Server server = nbdserve("--http", "127.0.0.1:0");
       try {
         assertThat(run(TOOL, "nbdinfo", "--list", server.uri()).assertSuccess("nbdinfo --list").output())
             .contains("export=\"disk\"");
@@ -97,6 +109,13 @@ final class TorusBlkIT {
         run(TOOL, "nbdcopy", server.uri() + "/disk", out.toString()).assertSuccess("nbdcopy out");
         assertThat(sha256(out)).isEqualTo(sha256(in));
         assertThat(server.output()).as("no warning with a node up").doesNotContain("warning");
+        HttpResponse<String> metrics = server.get("/metrics");
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body())
+            .contains("torus_nbd_written_bytes_total " + (double) data.length)
+            .containsPattern("torus_nbd_read_bytes_total [1-9]")
+            .contains("torus_distributor_read_failures_total 0.0") // the cluster client's meters
+            .contains("torus_volume_failed_write_backs_total 0.0");
       } finally {
         server.stop(); // SIGTERM: the shutdown hook commits and unlocks
       }
@@ -123,17 +142,21 @@ final class TorusBlkIT {
   @Test
   void nbdserveWarnsAtStartWhenNoStorageNodeCanTakeBlocks() throws Exception {
     Processes.torusctl(dir, meta(), "init", "--replication", "1").ok("init");
-    Server noRing = nbdserve();
+    Server noRing = nbdserve("--http", "127.0.0.1:0");
     try {
       assertThat(noRing.output()).contains("warning: the ring has no storage nodes", "--auto-join");
+      HttpResponse<String> health = noRing.get("/health");
+      assertThat(health.statusCode()).isEqualTo(503);
+      assertThat(health.body()).contains("the ring has no storage nodes");
     } finally {
       noRing.stop();
     }
     try (Processes.Node node =
         new Processes.Node(dir.resolve("n1"), meta(), "--auto-join").start()) {
-      Server up = nbdserve();
+      Server up = nbdserve("--http", "127.0.0.1:0");
       try {
         assertThat(up.output()).doesNotContain("warning");
+        assertThat(up.get("/health").statusCode()).isEqualTo(200);
       } finally {
         up.stop();
       }

@@ -55,7 +55,8 @@ public final class Torus {
 
   /**
    * A single-process Torus in {@code dir}: metadata in {@code dir/metadata.db}, blocks in {@code
-   * dir/blocks} up to {@code capacity}. Initialises the cluster (64 KiB blocks) on first use.
+   * dir/blocks} up to {@code capacity}. Initialises the cluster (32 KiB blocks, {@link
+   * GlobalMetadata#DEFAULT_BLOCK_SIZE}) on first use.
    */
   public static TorusClient local(Path dir, DataSize capacity) {
     return local(dir, capacity, VolumeConfig.DEFAULT);
@@ -88,6 +89,15 @@ public final class Torus {
    */
   public static TorusClient connect(MetadataLocation location, DistributorConfig distributorConfig,
       VolumeConfig volumeConfig) {
+    return connect(location, distributorConfig, volumeConfig, new SimpleMeterRegistry());
+  }
+
+  /**
+   * As {@link #connect(MetadataLocation, DistributorConfig, VolumeConfig)}, reporting the client's
+   * meters (peer requests, volume write-back problems) to {@code meters}.
+   */
+  public static TorusClient connect(MetadataLocation location, DistributorConfig distributorConfig,
+      VolumeConfig volumeConfig, MeterRegistry meters) {
     Deque<AutoCloseable> opened = new ArrayDeque<>();
     try {
       ScheduledExecutorService scheduler = scheduler(opened);
@@ -99,11 +109,11 @@ public final class Torus {
       opened.push(transport);
       Membership membership = join(Membership.start(metadata));
       opened.push(membership);
-      MeterRegistry meters = new SimpleMeterRegistry();
       Distributor distributor = Distributor.create(distributorConfig, global.blockSize(), null, null,
           membership, transport, scheduler, meters);
       opened.push(distributor);
       VolumeService volumes = VolumeService.create(metadata, distributor, volumeConfig, scheduler, System::nanoTime);
+      volumes.bindTo(meters);
       return new TorusClient(metadata, distributor, volumes, opened);
     } catch (RuntimeException e) {
       closeAll(opened);

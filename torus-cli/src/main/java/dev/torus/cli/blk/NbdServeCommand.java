@@ -15,7 +15,11 @@ import dev.torus.ring.Ring;
 import dev.torus.ring.RingMember;
 import dev.torus.server.DurationConverter;
 import dev.torus.server.options.HostPortConverter;
+import dev.torus.server.http.StatusHttp;
+import dev.torus.server.options.Json;
 import dev.torus.server.options.NbdTlsOptions;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,6 +68,11 @@ public final class NbdServeCommand implements Callable<Integer> {
   @Mixin
   NbdTlsOptions tlsOptions = new NbdTlsOptions();
 
+  @Option(names = "--http", converter = HostPortConverter.class, paramLabel = "HOST:PORT",
+      description = "serve /metrics (Prometheus) and /health over HTTP here, e.g. 127.0.0.1:4322"
+          + " (off unless given)")
+  @Nullable InetSocketAddress http;
+
   @Override
   public Integer call() throws InterruptedException {
     if (idlePoll.compareTo(NbdServerConfig.MAX_IDLE_POLL) > 0) {
@@ -87,7 +96,8 @@ public final class NbdServeCommand implements Callable<Integer> {
         Thread.currentThread().interrupt();
       }
     }, "nbdserve-shutdown"));
-    try (CliSession s = ((TorusBlk) spec.root().userObject()).open();
+    PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    try (CliSession s = ((TorusBlk) spec.root().userObject()).open(meters);
         VolumeExports volumes = ExportResolver.ofVolumes(s.cluster().volumes(), readOnly);
         NbdServer server = NbdServer.start(NbdServerConfig.builder().bindAddress(listen)
             .unixSocket(unix).idlePoll(idlePoll).readOnly(readOnly).tls(tls)
@@ -95,14 +105,22 @@ public final class NbdServeCommand implements Callable<Integer> {
             .description("Torus volume")
             .build(), exportOnly.isEmpty()
                 ? volumes
-                : ExportResolver.restrictedTo(Set.copyOf(exportOnly), volumes))) {
-      warnIfNoStorageNodeIsUp(s); // before the address, which tells scripts it is serving
+                : ExportResolver.restrictedTo(Set.copyOf(exportOnly), volumes));
+        StatusHttp status = http == null ? null : StatusHttp.start(http, meters, () -> health(s))) {
+      server.bindTo(meters);
+      String problem = storageProblem(s);
+      if (problem != null) { // before the address, which tells scripts it is serving
+        spec.commandLine().getErr().println("torusblk: warning: " + problem);
+        spec.commandLine().getErr().flush();
+      }
       spec.commandLine().getOut().println("Serving "
           + (exportOnly.isEmpty() ? "volumes" : String.join(", ", exportOnly))
           + " over NBD at nbd://"
           + server.boundAddress().getHostString() + ":" + server.boundAddress().getPort()
           + (unix == null ? "" : " and " + unix) + (readOnly ? " (read-only)" : "")
-          + (tls == null ? "" : " (" + tls.mode() + ")"));
+          + (tls == null ? "" : " (" + tls.mode() + ")")
+          + (status == null ? "" : ", HTTP at http://" + status.address().getHostString() + ":"
+              + status.address().getPort()));
       spec.commandLine().getOut().flush();
       stop.await();
     } finally {
@@ -112,28 +130,40 @@ public final class NbdServeCommand implements Callable<Integer> {
   }
 
   /**
-   * Says so at start when no storage node can take the volumes' blocks. The server starts anyway,
-   * since nodes may come up later, but until one does every commit and every read of a written
-   * block fails, and a client that never flushes would learn it only from the log.
+   * Unhealthy while no storage node can take the volumes' blocks, or the metadata cannot say.
    */
-  private void warnIfNoStorageNodeIsUp(CliSession s) {
+  private static StatusHttp.Health health(CliSession s) {
+    String problem;
+    try {
+      problem = storageProblem(s);
+    } catch (RuntimeException e) {
+      problem = "cannot read the ring and the storage nodes from the metadata: " + e.getMessage();
+    }
+    return new StatusHttp.Health(problem == null, problem == null ? "{\"storageNodes\":\"ok\"}"
+        : "{\"storageNodes\":\"unavailable\",\"problem\":" + Json.quote(problem) + "}");
+  }
+
+  /**
+   * Why no storage node can take the volumes' blocks, or null if one can. The server starts
+   * anyway, since nodes may come up later, but until one does every commit and every read of a
+   * written block fails, and a client that never flushes would learn it only from the log: so
+   * nbdserve warns at start, and {@code /health} fails.
+   */
+  private static @Nullable String storageProblem(CliSession s) {
     Ring ring = join(s.metadata().rings().current()).value();
     Set<PeerId> registered =
         join(s.metadata().peers().list()).stream().map(PeerInfo::id).collect(Collectors.toSet());
     int members = ring.members().size();
-    String problem;
     if (members == 0) {
-      problem = "the ring has no storage nodes, so commits and reads of written blocks fail until"
+      return "the ring has no storage nodes, so commits and reads of written blocks fail until"
           + " one joins: start torusd with --auto-join, or add a running one with"
           + " 'torusctl peer add'";
-    } else if (ring.members().stream().map(RingMember::peer).noneMatch(registered::contains)) {
-      problem = "no storage node of the ring is running (0 of " + members + " registered), so"
+    }
+    if (ring.members().stream().map(RingMember::peer).noneMatch(registered::contains)) {
+      return "no storage node of the ring is running (0 of " + members + " registered), so"
           + " commits and reads of written blocks fail until one is: start torusd, and see"
           + " 'torusctl list-peers'";
-    } else {
-      return;
     }
-    spec.commandLine().getErr().println("torusblk: warning: " + problem);
-    spec.commandLine().getErr().flush();
+    return null;
   }
 }
