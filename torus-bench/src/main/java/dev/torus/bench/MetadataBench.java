@@ -49,7 +49,6 @@ import java.util.stream.Stream;
 public final class MetadataBench {
   private MetadataBench() {}
 
-
   /** Latencies of one operation kind, in nanoseconds. */
   private record Result(String backend, String op, long[] nanos, long totalNanos) {
     double opsPerSecond() {

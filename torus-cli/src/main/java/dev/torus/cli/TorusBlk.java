@@ -22,7 +22,6 @@ public final class TorusBlk {
   @Mixin
   DataPathOptions dataPath;
 
-
   private final ClientFactory factory;
 
   public TorusBlk(ClientFactory factory) {

@@ -27,7 +27,6 @@ public final class TorusCtl {
   @Mixin
   DataPathOptions dataPath;
 
-
   private final ClientFactory factory;
 
   public TorusCtl(ClientFactory factory) {

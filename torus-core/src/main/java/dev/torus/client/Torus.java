@@ -155,8 +155,6 @@ public final class Torus {
     return scheduler;
   }
 
-
-
   /** Closes what a failed open had opened, newest first. */
   private static void closeAll(Deque<AutoCloseable> opened) {
     while (!opened.isEmpty()) {

@@ -524,7 +524,6 @@ public final class Distributor implements BlockStore {
     return local == null ? new StoreStats(blockSize, 0, 0) : local.stats();
   }
 
-
   /** Stops using the cluster; the local store, transport and membership stay open. */
   @Override
   public void close() {

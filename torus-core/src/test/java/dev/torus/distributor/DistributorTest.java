@@ -40,7 +40,6 @@ final class DistributorTest {
     return b;
   }
 
-
   static void assertCode(ErrorCode code, Runnable r) {
     assertThatThrownBy(r::run).isInstanceOf(TorusException.class)
         .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(code));

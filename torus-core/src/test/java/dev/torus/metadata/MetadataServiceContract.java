@@ -43,8 +43,6 @@ public interface MetadataServiceContract {
     return m;
   }
 
-
-
   static BlockRef page(long volume, long inode, long index) {
     return new BlockRef(new VolumeId(volume), inode, index, BlockType.MAP);
   }

@@ -142,7 +142,6 @@ public interface BlockStoreContract {
     }
   }
 
-
   @Test
   default void getOfAMissingBlockFailsNotFound() {
     try (BlockStore store = newStore(BLOCK_SIZE, 4)) {

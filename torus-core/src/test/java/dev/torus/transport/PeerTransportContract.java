@@ -118,7 +118,6 @@ public interface PeerTransportContract {
     return ByteBufAllocator.DEFAULT.buffer(size).writeBytes(randomBytes(size, seed));
   }
 
-
   static <T> T join(CompletableFuture<T> future) {
     return Futures.join(future, Duration.ofSeconds(30));
   }

@@ -37,7 +37,6 @@ final class BlockVolumeTest {
     f.close();
   }
 
-
   static byte[] random(int n, long seed) {
     byte[] b = new byte[n];
     new Random(seed).nextBytes(b);

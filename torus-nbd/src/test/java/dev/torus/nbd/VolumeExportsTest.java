@@ -28,7 +28,6 @@ final class VolumeExportsTest {
     f.close();
   }
 
-
   @Test
   void connectionsShareOneVolumeAndTheLastOneCommitsAndUnlocks() {
     join(f.volumes.catalog().create("v", 1 << 20));

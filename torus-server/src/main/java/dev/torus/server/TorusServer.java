@@ -281,5 +281,4 @@ public final class TorusServer implements AutoCloseable {
     }
   }
 
-
 }

@@ -59,8 +59,6 @@ public interface KvStoreContract {
     return new String(kv.value(), UTF_8);
   }
 
-
-
   private static long revision(KvStore s, String ns) {
     return join(s.range(ns)).revision();
   }
