@@ -75,7 +75,7 @@ public final class TorusDaemon implements Callable<Integer> {
   @Nullable InetSocketAddress nbd;
 
   @Option(names = "--nbd-unix", paramLabel = "PATH",
-      description = "also serve every volume over NBD on this Unix socket (alone: no TCP port)")
+      description = "also serve the volumes over NBD on this Unix socket (alone: no TCP port)")
   @Nullable Path nbdUnix;
 
   @Option(names = "--nbd-export", paramLabel = "VOLUME",
