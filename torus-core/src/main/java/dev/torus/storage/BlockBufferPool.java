@@ -9,6 +9,7 @@ import io.netty.util.internal.CleanableDirectBuffer;
 import io.netty.util.internal.PlatformDependent;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.function.LongSupplier;
@@ -32,13 +33,28 @@ import org.jspecify.annotations.Nullable;
  * block handed out last, so consecutive allocations take consecutive free blocks, and runs stay
  * long while blocks are freed in the order they were written.
  *
- * <p>Memory is bounded by the owner: when a release leaves more than {@code maxFree} blocks free
+ * <p>Why spare chunks: a pool that maps memory only when no block is free at all has almost none
+ * free, and what it has is scattered where random writes freed single blocks. Runs cut short there
+ * are freed as short runs again, and blocks a commit keeps pin their chunks for seconds, so a
+ * volume that had taken random writes went on receiving 1 MiB writes in runs of five 32 KiB blocks
+ * on average: a socket read per few blocks, or a copy from the read buffer. So a run that next fit cannot give whole comes from
+ * a wholly free chunk, or else from a newly mapped one while at most a quarter of the mapped
+ * blocks are free; only beyond that does it take the short run. The scattered free blocks are left
+ * to single blocks meanwhile, and their chunks come back whole as their other blocks are
+ * rewritten. A sixteenth or an eighth spare did not give the runs back within the ten seconds of
+ * a benchmark job (docs/benchmarks.md, run BA).
+ *
+ * <p>Memory is bounded by the owner: spare chunks are mapped only while the owner allows that
+ * many more free blocks, and when a release leaves more than {@code maxFree} blocks free
  * (asked at each release) and its chunk wholly free, the chunk is unmapped. After {@link #close()}
  * every chunk is unmapped as soon as it is wholly free. Other sizes are served by Netty's default
  * allocator.
  */
 final class BlockBufferPool extends AbstractByteBufAllocator
     implements BlockRunAllocator, AutoCloseable {
+  /** A chunk is mapped for a run while at most one in this many mapped blocks is free. */
+  private static final int SPARE_SHARE = 4;
+
   private final int blockSize;
   private final int chunkBlocks;
   private final LongSupplier maxFree;
@@ -46,6 +62,11 @@ final class BlockBufferPool extends AbstractByteBufAllocator
   private final List<@Nullable CleanableDirectBuffer> chunks = new ArrayList<>(); // guarded by free
   private final BitSet free = new BitSet(); // guarded by itself
   private int freeCount; // guarded by free
+  /** Free blocks per chunk, by chunk index. */
+  private int[] chunkFree = new int[0]; // guarded by free
+  /** The chunks whose every block is free. */
+  private final BitSet whollyFree = new BitSet(); // guarded by free
+  private int mappedChunks; // guarded by free
   /** Where the next search for a free block starts. */
   private int cursor; // guarded by free
   private boolean closed; // guarded by free
@@ -112,7 +133,7 @@ final class BlockBufferPool extends AbstractByteBufAllocator
   /** How many chunks are mapped now. */
   int mappedChunks() {
     synchronized (free) {
-      return (int) chunks.stream().filter(c -> c != null).count();
+      return mappedChunks;
     }
   }
 
@@ -132,7 +153,10 @@ final class BlockBufferPool extends AbstractByteBufAllocator
     unmapped.forEach(CleanableDirectBuffer::clean);
   }
 
-  /** Up to {@code maxBlocks} free blocks in a row of one chunk, found next fit; at least one. */
+  /**
+   * Up to {@code maxBlocks} free blocks in a row of one chunk, at least one: found next fit, or
+   * where a run that long fits when next fit finds a shorter one (see the class comment).
+   */
   private Taken take(int maxBlocks) {
     synchronized (free) {
       int first = free.nextSetBit(cursor);
@@ -141,15 +165,48 @@ final class BlockBufferPool extends AbstractByteBufAllocator
       }
       if (first < 0) {
         first = map();
+      } else if (runEnd(first, maxBlocks) - first < Math.min(maxBlocks, chunkBlocks)) {
+        first = longRunStart(first);
       }
-      int chunkEnd = (first / chunkBlocks + 1) * chunkBlocks;
-      int end = Math.min(Math.min(chunkEnd, first + maxBlocks), free.nextClearBit(first));
+      int end = runEnd(first, maxBlocks);
       free.clear(first, end);
       freeCount -= end - first;
+      int c = first / chunkBlocks;
+      countFree(c, chunkFree[c] - (end - first));
       cursor = end;
-      ByteBuffer chunk = chunks.get(first / chunkBlocks).buffer();
-      return new Taken(chunk, first, end - first);
+      return new Taken(chunks.get(c).buffer(), first, end - first);
     }
+  }
+
+  /** Where the free run at {@code first} ends, at most {@code maxBlocks} long. */
+  private int runEnd(int first, int maxBlocks) {
+    int chunkEnd = (first / chunkBlocks + 1) * chunkBlocks;
+    return Math.min(Math.min(chunkEnd, first + maxBlocks), free.nextClearBit(first));
+  }
+
+  /**
+   * The first block of a wholly free chunk, after the cursor if there is one there; else of a
+   * newly mapped chunk if few blocks are free and the owner allows more; else {@code shortRun}.
+   */
+  private int longRunStart(int shortRun) {
+    int c = whollyFree.nextSetBit(cursor / chunkBlocks);
+    if (c < 0) {
+      c = whollyFree.nextSetBit(0);
+    }
+    if (c >= 0) {
+      return c * chunkBlocks;
+    }
+    if (freeCount <= (long) mappedChunks * chunkBlocks / SPARE_SHARE
+        && freeCount + chunkBlocks <= maxFree.getAsLong()) {
+      return map();
+    }
+    return shortRun;
+  }
+
+  /** Records that chunk {@code c} has {@code n} free blocks now. */
+  private void countFree(int c, int n) {
+    chunkFree[c] = n;
+    whollyFree.set(c, n == chunkBlocks);
   }
 
   /** Maps a chunk, where one was unmapped if there is such a place; returns its first block. */
@@ -158,10 +215,13 @@ final class BlockBufferPool extends AbstractByteBufAllocator
     if (c < 0) {
       c = chunks.size();
       chunks.add(null);
+      chunkFree = Arrays.copyOf(chunkFree, chunks.size());
     }
     chunks.set(c, PlatformDependent.allocateDirect(chunkBlocks * blockSize));
     free.set(c * chunkBlocks, (c + 1) * chunkBlocks);
     freeCount += chunkBlocks;
+    countFree(c, chunkBlocks);
+    mappedChunks++;
     return c * chunkBlocks;
   }
 
@@ -170,6 +230,8 @@ final class BlockBufferPool extends AbstractByteBufAllocator
     synchronized (free) {
       free.set(block);
       freeCount++;
+      int c = block / chunkBlocks;
+      countFree(c, chunkFree[c] + 1);
       if (closed || freeCount > maxFree.getAsLong()) {
         unmapped = unmapIfFree(block / chunkBlocks);
       }
@@ -181,13 +243,13 @@ final class BlockBufferPool extends AbstractByteBufAllocator
 
   /** Takes chunk {@code c} out of the pool if all its blocks are free; the caller frees it. */
   private @Nullable CleanableDirectBuffer unmapIfFree(int c) {
-    int start = c * chunkBlocks;
-    int end = start + chunkBlocks;
-    if (chunks.get(c) == null || free.nextClearBit(start) < end) {
+    if (!whollyFree.get(c)) {
       return null;
     }
-    free.clear(start, end);
+    free.clear(c * chunkBlocks, (c + 1) * chunkBlocks);
     freeCount -= chunkBlocks;
+    countFree(c, 0);
+    mappedChunks--;
     return chunks.set(c, null);
   }
 

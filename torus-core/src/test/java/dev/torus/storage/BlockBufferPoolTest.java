@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.torus.storage.BlockRunAllocator.BlockRun;
 import io.netty.buffer.ByteBuf;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -73,7 +74,8 @@ final class BlockBufferPoolTest {
 
   @Test
   void aRunEndsAtABlockInUseAndAtTheEndOfItsChunk() {
-    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, 4, () -> 8)) {
+    AtomicLong allowed = new AtomicLong(4); // too few for a spare chunk: runs are cut short
+    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, 4, allowed::get)) {
       BlockRun whole = pool.allocateRun(4);
       whole.view().release();
       List<ByteBuf> all = whole.blocks();
@@ -95,12 +97,99 @@ final class BlockBufferPoolTest {
       assertThat(fresh.blocks()).as("no free block: a new chunk, no longer than one").hasSize(4);
       assertThat(pool.mappedChunks()).isEqualTo(2);
 
+      allowed.set(8);
       for (BlockRun r : List.of(upToTheBlockInUse, upToTheChunksEnd, fresh)) {
         r.view().release();
         r.blocks().forEach(ByteBuf::release);
       }
       all.get(2).release();
       assertThat(pool.freeBuffers()).isEqualTo(8);
+    }
+  }
+
+  @Test
+  void aRunThatNextFitCutsShortComesFromAWhollyFreeChunk() {
+    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, 4, () -> 64)) {
+      BlockRun first = pool.allocateRun(4);
+      BlockRun second = pool.allocateRun(4);
+      long freedInFirst = address(first.blocks().get(1));
+      long secondStart = address(second.blocks().get(0));
+      first.blocks().get(1).release();
+      second.blocks().forEach(ByteBuf::release);
+
+      BlockRun run = pool.allocateRun(4);
+      assertThat(run.blocks()).as("the whole free chunk, not the single block found first")
+          .hasSize(4);
+      assertThat(address(run.blocks().get(0))).isEqualTo(secondStart);
+      assertThat(pool.mappedChunks()).isEqualTo(2);
+      BlockRun single = pool.allocateRun(1);
+      assertThat(address(single.blocks().get(0))).as("one block is found next fit")
+          .isEqualTo(freedInFirst);
+
+      for (BlockRun r : List.of(first, second, run, single)) {
+        r.view().release();
+      }
+      List.of(first.blocks().get(0), first.blocks().get(2), first.blocks().get(3))
+          .forEach(ByteBuf::release);
+      run.blocks().forEach(ByteBuf::release);
+      single.blocks().forEach(ByteBuf::release);
+      assertThat(pool.freeBuffers()).isEqualTo(8);
+    }
+  }
+
+  @Test
+  void mapsASpareChunkForARunWhileAtMostAQuarterOfTheBlocksAreFree() {
+    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, 4, () -> 64)) {
+      List<ByteBuf> held = new ArrayList<>();
+      for (int c = 0; c < 4; c++) {
+        BlockRun run = pool.allocateRun(4);
+        run.view().release();
+        held.addAll(run.blocks());
+      }
+      held.get(1).release();
+
+      BlockRun spare = pool.allocateRun(4);
+      assertThat(spare.blocks()).as("one block free of sixteen: a new chunk").hasSize(4);
+      assertThat(pool.mappedChunks()).isEqualTo(5);
+
+      List<Integer> scatteredFree = List.of(4, 6, 8, 10, 12, 14); // blocks 0 and 2 of chunks 1-3
+      scatteredFree.forEach(i -> held.get(i).release());
+      assertThat(pool.freeBuffers()).as("seven of twenty, more than a quarter").isEqualTo(7);
+      BlockRun scattered = pool.allocateRun(4);
+      assertThat(scattered.blocks()).as("the short run found next fit").hasSize(1);
+      assertThat(pool.mappedChunks()).isEqualTo(5);
+
+      for (int i = 0; i < held.size(); i++) {
+        if (i != 1 && !scatteredFree.contains(i)) {
+          held.get(i).release();
+        }
+      }
+      for (BlockRun r : List.of(spare, scattered)) {
+        r.view().release();
+        r.blocks().forEach(ByteBuf::release);
+      }
+      assertThat(pool.freeBuffers()).isEqualTo(20);
+    }
+  }
+
+  @Test
+  void mapsNoSpareChunkBeyondWhatTheOwnerAllowsFree() {
+    try (BlockBufferPool pool = new BlockBufferPool(BLOCK, 4, () -> 4)) {
+      BlockRun first = pool.allocateRun(4);
+      BlockRun second = pool.allocateRun(4);
+      first.blocks().get(1).release();
+
+      BlockRun run = pool.allocateRun(4);
+      assertThat(run.blocks()).as("a new chunk would leave five blocks free").hasSize(1);
+      assertThat(pool.mappedChunks()).isEqualTo(2);
+
+      for (BlockRun r : List.of(first, second, run)) {
+        r.view().release();
+      }
+      List.of(first.blocks().get(0), first.blocks().get(2), first.blocks().get(3))
+          .forEach(ByteBuf::release);
+      second.blocks().forEach(ByteBuf::release);
+      run.blocks().forEach(ByteBuf::release);
     }
   }
 
