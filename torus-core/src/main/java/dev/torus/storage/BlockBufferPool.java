@@ -233,7 +233,7 @@ final class BlockBufferPool extends AbstractByteBufAllocator
       int c = block / chunkBlocks;
       countFree(c, chunkFree[c] + 1);
       if (closed || freeCount > maxFree.getAsLong()) {
-        unmapped = unmapIfFree(block / chunkBlocks);
+        unmapped = unmapIfFree(c);
       }
     }
     if (unmapped != null) {

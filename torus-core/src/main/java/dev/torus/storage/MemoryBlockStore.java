@@ -25,7 +25,8 @@ import org.jspecify.annotations.Nullable;
  * to twice the stored bytes in a shared pool), and the memory of deleted blocks is reused for new
  * ones while free blocks stay within what the stored ones leave of the capacity. The pool maps
  * memory a megabyte at a time and hands out adjacent blocks together ({@link
- * BlockRunAllocator}), for the NBD server to receive large writes into. A put keeps the caller's
+ * BlockRunAllocator}), for the NBD server to receive large writes into; for those runs it may map
+ * spare megabytes while a quarter of its memory or less is free. A put keeps the caller's
  * buffer when it is exactly one block from that pool (a volume's block buffer), since the caller
  * gave it up and must not change it; anything else (a slice of a larger buffer, which would pin
  * all of it, or a heap buffer) is copied.
