@@ -10,6 +10,8 @@ import dev.torus.DataSize;
 import dev.torus.ErrorCode;
 import dev.torus.TorusException;
 import dev.torus.internal.concurrent.Futures;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -49,6 +51,25 @@ final class FileBlockStoreTest implements BlockStoreContract {
 
   private BlockStore open(Path dir, long capacityBlocks) {
     return open(dir, BLOCK_SIZE, capacityBlocks);
+  }
+
+  @Test
+  void reusesBlockMemoryForReadsAndForTheBlocksWrittenToIt() {
+    try (BlockStore store = newStore(BLOCK_SIZE, 8)) {
+      BlockBufferPool pool = (BlockBufferPool) store.allocator();
+      ByteBuf written = store.allocator().directBuffer(BLOCK_SIZE, BLOCK_SIZE)
+          .writeBytes(Blocks.random(BLOCK_SIZE, 1));
+      Futures.join(store.putBlock(ref(1), written.retainedDuplicate()));
+      written.release();
+      int free = pool.freeBuffers();
+      assertThat(free).as("a block written and given up goes back to the pool").isPositive();
+
+      ByteBuf read = Futures.join(store.getBlock(ref(1)));
+      assertThat(pool.freeBuffers()).as("a read takes its buffer from the pool").isEqualTo(free - 1);
+      assertThat(ByteBufUtil.getBytes(read)).isEqualTo(Blocks.random(BLOCK_SIZE, 1));
+      read.release();
+      assertThat(pool.freeBuffers()).as("and gives it back when released").isEqualTo(free);
+    }
   }
 
   @Test
