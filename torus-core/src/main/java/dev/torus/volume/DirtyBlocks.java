@@ -19,11 +19,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The memory budget of an open volume's written blocks: counts what they hold and writes the
- * oldest back to the store, still uncommitted, when they pass {@link VolumeConfig#dirtyLimit()}.
+ * An open volume's written blocks in memory: counts what they hold, in the volume and in the
+ * service's {@link DirtyBudget}, and writes the volume's oldest back to the store, still
+ * uncommitted, when the budget is over {@link VolumeConfig#dirtyLimit()}.
  *
  * <p>Blocks are written back in the order they became dirty (a queue that may hold stale entries)
- * until half the limit is left that no write-back is storing yet; each is dropped from memory when
+ * until half the limit is left that no write-back is storing yet, or the volume has no more to
+ * write back (the rest is other volumes', which their own writes or commits release); each is
+ * dropped from memory when
  * its put completes, unless it changed meanwhile. A block is written back at most once per
  * content, so write-back costs one put per block however often the limit is crossed. Puts get a
  * view of the block's buffer, not a copy; the next change copies it first ({@link
@@ -46,13 +49,16 @@ final class DirtyBlocks {
   private static final long LOG_EVERY = TimeUnit.SECONDS.toNanos(10);
 
   private final VolumeHandle volume;
-  private final long limit;
+  private final DirtyBudget budget;
   private final long fullStoreWait; // nanos
   private final VolumeCounters counters;
   private final int blockSize;
+  /** This volume's share of the budget. */
   private long bytes;
-  /** Bytes of dirty blocks whose write-back put is running. */
+  /** Bytes of this volume's dirty blocks whose write-back put is running. */
   private long writingBack;
+  /** After {@link #close()}: the counts are this volume's alone, no longer the budget's. */
+  private boolean closed;
   private final ArrayDeque<PendingBlock> queue = new ArrayDeque<>();
   private @Nullable TorusException error;
   /** Puts failed since the last one that succeeded. */
@@ -68,11 +74,11 @@ final class DirtyBlocks {
   private long loggedAt = System.nanoTime() - LOG_EVERY - 1;
   private CompletableFuture<Void> writeBacks = Futures.done();
 
-  DirtyBlocks(VolumeHandle volume, int blockSize, long limit, Duration fullStoreWait,
+  DirtyBlocks(VolumeHandle volume, int blockSize, DirtyBudget budget, Duration fullStoreWait,
       VolumeCounters counters) {
     this.volume = volume;
     this.counters = counters;
-    this.limit = limit;
+    this.budget = budget;
     this.fullStoreWait = fullStoreWait.toNanos();
     this.blockSize = blockSize;
   }
@@ -80,11 +86,36 @@ final class DirtyBlocks {
   /** A block got its content in memory. */
   void added() {
     bytes += blockSize;
+    if (!closed) {
+      budget.add(blockSize);
+    }
   }
 
   /** A block's content left memory. */
   void dropped() {
     bytes -= blockSize;
+    if (!closed) {
+      budget.add(-blockSize);
+    }
+  }
+
+  private void writingBack(long delta) {
+    writingBack += delta;
+    if (!closed) {
+      budget.addWritingBack(delta);
+    }
+  }
+
+  /**
+   * The volume closed and let go of its blocks: gives what they held back to the budget. Counts
+   * that write-backs still running change later are the volume's alone.
+   */
+  void close() {
+    if (!closed) {
+      closed = true;
+      budget.add(-bytes);
+      budget.addWritingBack(-writingBack);
+    }
   }
 
   long bytes() {
@@ -111,12 +142,12 @@ final class DirtyBlocks {
 
   /** Writes back old blocks when over the limit; the result makes the writer wait if far over. */
   CompletableFuture<Void> afterWrite() {
-    if (bytes <= limit) {
+    if (!budget.overLimit()) {
       return Futures.done();
     }
     if (failedPuts == 0) {
       writeBackOldest(Integer.MAX_VALUE);
-      if (bytes <= 2 * limit) {
+      if (!budget.farOverLimit()) {
         return Futures.done();
       }
       long deadline = System.nanoTime() + fullStoreWait;
@@ -127,7 +158,7 @@ final class DirtyBlocks {
       });
     }
     probeIfDue();
-    return bytes <= 2 * limit
+    return !budget.farOverLimit()
         ? Futures.done()
         : waitForStore(System.nanoTime() + fullStoreWait, true);
   }
@@ -147,7 +178,7 @@ final class DirtyBlocks {
    */
   private CompletableFuture<Void> waitForStore(long deadline, boolean first) {
     TorusException failure = error;
-    if (failedPuts == 0 || failure == null || bytes <= 2 * limit) {
+    if (failedPuts == 0 || failure == null || !budget.farOverLimit()) {
       return Futures.done();
     }
     if (first) {
@@ -180,7 +211,7 @@ final class DirtyBlocks {
     // A put that fails at once queues its block again before writeBack returns; looking at each
     // entry once per call keeps a store that refuses everything from spinning this loop.
     for (int entries = queue.size();
-        entries > 0 && batch.size() < most && bytes - writingBack > limit / 2; entries--) {
+        entries > 0 && batch.size() < most && budget.wantsWriteBack(); entries--) {
       PendingBlock p = queue.poll();
       if (p == null) {
         break;
@@ -222,14 +253,14 @@ final class DirtyBlocks {
     ByteBuf view = p.shareData();
     BlockRef ref = p.ref;
     p.writeBackVersion = version;
-    writingBack += blockSize;
+    writingBack(blockSize);
     long started = System.nanoTime();
     CompletableFuture<Void> put =
         p.stored.handle((v, e) -> null).thenCompose(v -> volume.store.putBlock(ref, view, crc));
     p.stored = put;
     return put.handle((v, e) -> {
       synchronized (volume) {
-        writingBack -= blockSize;
+        writingBack(-blockSize);
         if (p.writeBackVersion == version) {
           p.writeBackVersion = -1;
         }

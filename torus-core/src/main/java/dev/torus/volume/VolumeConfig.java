@@ -2,14 +2,18 @@ package dev.torus.volume;
 
 import dev.torus.DataSize;
 import dev.torus.metadata.LeaseKeeper;
+import io.netty.util.internal.PlatformDependent;
 import java.time.Duration;
 import java.util.Objects;
 
 /**
  * How open volumes behave.
  *
- * @param dirtyLimit written data held in memory per volume before it is written back to the store
- *     ahead of the next commit
+ * @param dirtyLimit written data that the volumes open through one {@link VolumeService} hold in
+ *     memory together; beyond it a volume being written writes its oldest blocks back to the store
+ *     ahead of its next commit, and beyond twice it writes wait for those write-backs. A commit
+ *     (and so a flush) stores at most what the volume holds, so a larger limit absorbs more
+ *     rewrites of the same blocks but can make a flush take longer
  * @param mapCache map pages kept in memory per volume
  * @param commitInterval how often an open volume commits on its own if it has uncommitted writes:
  *     the most a client that never flushes can lose; {@link Duration#ZERO} turns it off
@@ -26,10 +30,12 @@ import java.util.Objects;
 public record VolumeConfig(DataSize dirtyLimit, DataSize mapCache, Duration commitInterval,
     Duration leaseTtl, String owner, Duration fullStoreWait, Duration reclaimDelay) {
   /**
-   * 64 MiB dirty limit, 64 MiB map cache, 5 s background commit, 10 s lease, 10 s wait for a full
-   * store, replaced blocks deleted 100 ms after their commit.
+   * The {@linkplain #defaultDirtyLimit default dirty limit} for this JVM, 64 MiB map cache, 5 s
+   * background commit, 10 s lease, 10 s wait for a full store, replaced blocks deleted 100 ms after
+   * their commit.
    */
-  public static final VolumeConfig DEFAULT = new VolumeConfig(DataSize.ofMebibytes(64),
+  public static final VolumeConfig DEFAULT = new VolumeConfig(
+      defaultDirtyLimit(PlatformDependent.maxDirectMemory()),
       DataSize.ofMebibytes(64), Duration.ofSeconds(5), Duration.ofSeconds(10), ownerFor("torus"),
       Duration.ofSeconds(10), Duration.ofMillis(100));
 
@@ -84,6 +90,18 @@ public record VolumeConfig(DataSize dirtyLimit, DataSize mapCache, Duration comm
   public VolumeConfig withReclaimDelay(Duration reclaimDelay) {
     return new VolumeConfig(dirtyLimit, mapCache, commitInterval, leaseTtl, owner, fullStoreWait,
         reclaimDelay);
+  }
+
+  /**
+   * A quarter of {@code maxDirectMemory}, the direct memory the JVM may allocate
+   * ({@code -XX:MaxDirectMemorySize}, by default its largest heap), but at least 64 MiB and at
+   * most 1 GiB. Written blocks live in direct memory; half of it stays for the blocks a writer may
+   * hold beyond the limit, those being read, and the network. Up to 1 GiB, a volume rewritten in
+   * place by a benchmark or a database keeps its working set in memory between commits instead
+   * of storing every rewrite (docs/benchmarks.md, run BE).
+   */
+  public static DataSize defaultDirtyLimit(long maxDirectMemory) {
+    return DataSize.ofBytes(Math.max(64L << 20, Math.min(1L << 30, maxDirectMemory / 4)));
   }
 
   /** {@code <program>@<host>:<pid>}: names this process in lock records. */

@@ -121,7 +121,7 @@ final class VolumeHandle implements BlockVolume {
   VolumeHandle(VolumeInfo info, long size, TreeRoot committed, long committedRevision,
       boolean followsCommits, BlockMap map, BlockStore store, VolumeMetadata metadata,
       @Nullable VolumeWriter writer, VolumeConfig config, ScheduledExecutorService scheduler,
-      VolumeCounters counters) {
+      VolumeCounters counters, DirtyBudget dirtyBudget) {
     this.executor = scheduler;
     this.counters = counters;
     this.info = info;
@@ -130,8 +130,7 @@ final class VolumeHandle implements BlockVolume {
     this.store = store;
     this.metadata = metadata;
     this.writer = writer;
-    this.dirty = new DirtyBlocks(this, blockSize, config.dirtyLimit().bytes(),
-        config.fullStoreWait(), counters);
+    this.dirty = new DirtyBlocks(this, blockSize, dirtyBudget, config.fullStoreWait(), counters);
     this.fullStoreWait = config.fullStoreWait();
     this.maxDeferredBlocks = (int) Math.max(1, config.dirtyLimit().bytes() / blockSize / 2);
     this.zeros = new byte[blockSize];
@@ -896,6 +895,7 @@ final class VolumeHandle implements BlockVolume {
       lost = lostWrites;
       pending.values().forEach(PendingBlock::releaseData);
       pending.clear();
+      dirty.close();
       if (frozen != null) { // a commit that never finished may still store their data
         frozen.values().forEach(PendingBlock::releaseKept);
       }
@@ -956,7 +956,8 @@ final class VolumeHandle implements BlockVolume {
     return pending.size();
   }
 
-  private synchronized CompletableFuture<Void> writeBacksDone() {
+  /** Completes when the write-backs started so far have, successfully or not. */
+  synchronized CompletableFuture<Void> writeBacksDone() {
     return dirty.settled();
   }
 

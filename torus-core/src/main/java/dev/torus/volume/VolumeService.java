@@ -11,6 +11,7 @@ import dev.torus.metadata.VolumeRoot;
 import dev.torus.metadata.Versioned;
 import dev.torus.storage.BlockStore;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import java.util.Objects;
@@ -39,6 +40,7 @@ public final class VolumeService implements MeterBinder {
   private final BlockMap map;
   private final VolumeCatalog catalog;
   private final VolumeCounters counters = new VolumeCounters();
+  private final DirtyBudget dirtyBudget;
 
   private VolumeService(MetadataService metadata, BlockStore store, VolumeConfig config,
       ScheduledExecutorService scheduler, LongSupplier nanoClock) {
@@ -47,6 +49,7 @@ public final class VolumeService implements MeterBinder {
     this.config = config;
     this.scheduler = scheduler;
     this.nanoClock = nanoClock;
+    this.dirtyBudget = new DirtyBudget(config.dirtyLimit().bytes());
     this.map = new BlockMap(new MapGeometry(store.blockSize()), store, config.mapCache().bytes());
     this.catalog = new VolumeCatalog(metadata, scheduler, nanoClock, config.leaseTtl(), config.owner());
   }
@@ -125,7 +128,8 @@ public final class VolumeService implements MeterBinder {
   private VolumeHandle open(VolumeInfo info, Versioned<VolumeRoot> root,
       @Nullable VolumeWriter writer, boolean followsCommits) {
     return new VolumeHandle(info, root.value().size(), TreeRoot.of(root.value()), root.revision(),
-        followsCommits, map, store, metadata.volumes(), writer, config, scheduler, counters);
+        followsCommits, map, store, metadata.volumes(), writer, config, scheduler, counters,
+        dirtyBudget);
   }
 
   /**
@@ -147,7 +151,8 @@ public final class VolumeService implements MeterBinder {
    * {@code torus_volume_reclaimed_blocks} (blocks that commits replaced and their writers deleted
    * without waiting for garbage collection) and {@code torus_volume_lost_write_blocks} (blocks
    * whose acknowledged writes were lost because their old content could not be read; each such
-   * loss fails the volume's next flush).
+   * loss fails the volume's next flush), and the gauge {@code torus_volume_dirty_bytes} (written
+   * data the open volumes hold in memory, against {@link VolumeConfig#dirtyLimit()}).
    */
   @Override
   public void bindTo(MeterRegistry registry) {
@@ -161,5 +166,7 @@ public final class VolumeService implements MeterBinder {
         AtomicLong::get).register(registry);
     FunctionCounter.builder("torus_volume_lost_write_blocks", counters.lostWriteBlocks,
         AtomicLong::get).register(registry);
+    Gauge.builder("torus_volume_dirty_bytes", dirtyBudget, DirtyBudget::bytes)
+        .baseUnit("bytes").register(registry);
   }
 }

@@ -274,6 +274,35 @@ final class BlockVolumeTest {
   }
 
   @Test
+  void theVolumesOfOneServiceShareTheDirtyLimit() throws Exception {
+    f.close();
+    f = VolumeFixture.inMemory(BS, VolumeConfig.DEFAULT.withCommitInterval(Duration.ZERO)
+        .withDirtyLimit(DataSize.ofKibibytes(64)));
+    int limitBlocks = 16;
+    join(f.volumes.catalog().create("a", 1 << 20));
+    join(f.volumes.catalog().create("b", 1 << 20));
+    byte[] data = random(limitBlocks * BS, 11);
+    VolumeHandle b = (VolumeHandle) join(f.volumes.openWritable("b"));
+    try (VolumeHandle a = (VolumeHandle) join(f.volumes.openWritable("a"))) {
+      join(a.write(0, Unpooled.wrappedBuffer(data, 0, 12 * BS)));
+      join(b.write(0, Unpooled.wrappedBuffer(data, 0, 8 * BS)));
+      join(b.writeBacksDone());
+      assertThat(a.dirtyBytes()).as("the volume not being written keeps its blocks")
+          .isEqualTo(12L * BS);
+      assertThat(b.dirtyBytes()).as("the one being written holds what the limit leaves")
+          .isLessThanOrEqualTo(4L * BS);
+      assertThat(drain(join(b.read(0, 8 * BS)))).isEqualTo(Arrays.copyOf(data, 8 * BS));
+    }
+    try (b) {
+      join(b.write(8L * BS, Unpooled.wrappedBuffer(data, 8 * BS, 8 * BS)));
+      join(b.writeBacksDone());
+      assertThat(b.dirtyBytes()).as("a closed volume gives its share back")
+          .isGreaterThanOrEqualTo(8L * BS);
+      assertThat(drain(join(b.read(0, 16 * BS)))).isEqualTo(data);
+    }
+  }
+
+  @Test
   void eachDirtyBlockIsWrittenBackOnceWhileItsPutRuns() throws Exception {
     f.close();
     GatedStore store = new GatedStore(BlockStores.inMemory(BS, 1 << 20));

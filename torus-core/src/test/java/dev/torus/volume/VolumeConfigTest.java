@@ -3,6 +3,7 @@ package dev.torus.volume;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.torus.DataSize;
 import dev.torus.metadata.LeaseKeeper;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -26,5 +27,14 @@ final class VolumeConfigTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reclaimDelay");
     assertThat(VolumeConfig.DEFAULT.withFullStoreWait(Duration.ZERO).fullStoreWait()).isZero();
     assertThat(VolumeConfig.DEFAULT.withReclaimDelay(Duration.ZERO).reclaimDelay()).isZero();
+  }
+
+  @Test
+  void theDefaultDirtyLimitIsAQuarterOfDirectMemoryWithinBounds() {
+    assertThat(VolumeConfig.defaultDirtyLimit(2L << 30)).isEqualTo(DataSize.ofMebibytes(512));
+    assertThat(VolumeConfig.defaultDirtyLimit(128L << 20)).as("at least 64 MiB")
+        .isEqualTo(DataSize.ofMebibytes(64));
+    assertThat(VolumeConfig.defaultDirtyLimit(16L << 30)).as("at most 1 GiB")
+        .isEqualTo(DataSize.ofGibibytes(1));
   }
 }
