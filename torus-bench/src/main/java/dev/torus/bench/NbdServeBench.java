@@ -43,7 +43,7 @@ import java.util.stream.Stream;
  * <pre>
  * bench/run NbdServeBench [--store memory|file] [--dir DIR] [--size 1GiB] [--block-size 32KiB]
  *                         [--port 10809] [--export bench] [--unix PATH] [--io-threads N]
- *                         [--idle-poll-us 50] [--dirty-limit 64MiB] [--reclaim-delay-ms 100]
+ *                         [--idle-poll-us 50] [--dirty-limit SIZE] [--reclaim-delay-ms 100]
  *                         [--tls-dir DIR]
  * </pre>
  *
@@ -61,7 +61,8 @@ import java.util.stream.Stream;
  * more often (every 5 s, 5 s grace): the writer deletes the data blocks its commits replace, but
  * the map pages every commit rewrites are the collector's. The store has room for four times the
  * volume; {@code --idle-poll-us} sets how long the server's event loops poll before they sleep
- * ({@link NbdServerConfig#idlePoll()}, 0 for not at all), {@code --dirty-limit} how much written data the volume holds in memory, and {@code
+ * ({@link NbdServerConfig#idlePoll()}, 0 for not at all), {@code --dirty-limit} how much written data the volume holds in memory (default: {@link
+ * VolumeConfig#defaultDirtyLimit}), and {@code
  * --reclaim-delay-ms} how long after a commit the writer deletes what it replaced ({@link
  * VolumeConfig#reclaimDelay()}). The in-memory store keeps its blocks off the heap: give the JVM
  * {@code -XX:MaxDirectMemorySize} for that ({@code BENCH_JAVA_OPTS}). The export is also the

@@ -61,7 +61,8 @@ final class DefaultClientFactory implements ClientFactory {
       @Override
       public synchronized TorusClient cluster() {
         if (cluster == null) {
-          cluster = Torus.connect(location, dataPath.distributor(), volumes, meters);
+          cluster = Torus.connect(location, dataPath.distributor(), dataPath.volumes(volumes),
+              meters);
         }
         return cluster;
       }

@@ -131,7 +131,8 @@ public final class TorusDaemon implements Callable<Integer> {
     Optional<InetSocketAddress> http = Optional.ofNullable(httpHost)
         .map(h -> new InetSocketAddress(h, httpPort));
     return new ServerConfig(dataDir, capacity, peerAddress, autoJoin, connection.location(),
-        distributor, VolumeConfig.DEFAULT.withLeaseTtl(leaseTtl).withOwner(VolumeConfig.ownerFor("torusd")),
+        distributor, dataPath.volumes(VolumeConfig.DEFAULT.withLeaseTtl(leaseTtl)
+            .withOwner(VolumeConfig.ownerFor("torusd"))),
         GcConfig.DEFAULT, http, Duration.ofSeconds(5), leaseTtl);
   }
 

@@ -2,7 +2,9 @@ package dev.torus.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.torus.DataSize;
 import dev.torus.server.options.ExitCodes;
+import dev.torus.volume.VolumeConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -24,15 +26,32 @@ final class TorusDaemonTest {
     CommandLine cmd = TorusDaemon.commandLine();
     StringWriter err = new StringWriter();
     cmd.setErr(new PrintWriter(err));
-    List<String> args = new ArrayList<>(List.of("--metadata", dir.resolve("meta.db").toString(),
-        "--data-dir", dir.resolve("data").toString(), "--peer-address", "tcp://127.0.0.1:0"));
-    args.addAll(List.of(extra));
 
-    int exit = cmd.execute(args.toArray(String[]::new));
+    int exit = cmd.execute(args(extra));
 
     assertThat(exit).as(String.join(" ", extra)).isEqualTo(ExitCodes.USAGE);
     assertThat(dir.resolve("data")).as("nothing started").doesNotExist();
     return err.toString().lines().findFirst().orElse("");
+  }
+
+  private String[] args(String... extra) {
+    List<String> args = new ArrayList<>(List.of("--metadata", dir.resolve("meta.db").toString(),
+        "--data-dir", dir.resolve("data").toString(), "--peer-address", "tcp://127.0.0.1:0"));
+    args.addAll(List.of(extra));
+    return args.toArray(String[]::new);
+  }
+
+  private ServerConfig config(String... extra) {
+    CommandLine cmd = TorusDaemon.commandLine();
+    cmd.parseArgs(args(extra));
+    return ((TorusDaemon) cmd.getCommand()).config();
+  }
+
+  @Test
+  void theDirtyLimitIsTheDefaultUnlessGiven() {
+    assertThat(config().volumes().dirtyLimit()).isEqualTo(VolumeConfig.DEFAULT.dirtyLimit());
+    assertThat(config("--dirty-limit", "256MiB").volumes().dirtyLimit())
+        .isEqualTo(DataSize.ofMebibytes(256));
   }
 
   @Test

@@ -4,10 +4,15 @@ import dev.torus.DataSize;
 import dev.torus.ReadLevel;
 import dev.torus.WriteLevel;
 import dev.torus.distributor.DistributorConfig;
+import dev.torus.volume.VolumeConfig;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
-/** How a process reads and writes blocks in the cluster: read and write levels, read cache. */
+/**
+ * How a process reads and writes blocks in the cluster: read and write levels, read cache, and how
+ * much written data its volumes hold in memory.
+ */
 public final class DataPathOptions {
   @Option(names = "--read-cache-size", defaultValue = "64MiB", converter = SizeConverter.class,
       scope = ScopeType.INHERIT, paramLabel = "SIZE",
@@ -22,6 +27,18 @@ public final class DataPathOptions {
       paramLabel = "LEVEL",
       description = "when a write is done: all replicas, one, or local (torusd only) (default: ${DEFAULT-VALUE})")
   private String writeLevel;
+
+  @Option(names = "--dirty-limit", converter = SizeConverter.class, scope = ScopeType.INHERIT,
+      paramLabel = "SIZE",
+      description = "written data the open volumes hold in memory together before they write it"
+          + " back ahead of their next commit; more absorbs rewrites, less makes flushes quicker"
+          + " (default: a quarter of the JVM's direct memory, 64MiB to 1GiB)")
+  private @Nullable DataSize dirtyLimit;
+
+  /** {@code base} with the dirty limit given, if one was. */
+  public VolumeConfig volumes(VolumeConfig base) {
+    return dirtyLimit == null ? base : base.withDirtyLimit(dirtyLimit);
+  }
 
   /** The distributor settings these flags describe; fails with a clear message on bad levels. */
   public DistributorConfig distributor() {
