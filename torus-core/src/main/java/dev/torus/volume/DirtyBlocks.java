@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
  * its put completes, unless it changed meanwhile. A block is written back at most once per
  * content, so write-back costs one put per block however often the limit is crossed. Puts get a
  * view of the block's buffer, not a copy; the next change copies it first ({@link
- * PendingBlock#writableData()}). Far over the limit (twice), writes wait for the write-backs.
+ * PendingBlock#writableData()}). At most {@link #MAX_IN_FLIGHT} puts run at once, as a commit's
+ * do, and each that completes starts the next while the budget is over the limit: a limit of a
+ * gigabyte would otherwise put half of it on the wire at once. Far over the limit (twice), writes
+ * wait for the write-backs.
  *
  * <p>After a failed write-back, a pause that doubles with each failure, from {@link #FIRST_PAUSE}
  * to {@link #LONGEST_PAUSE}, and then a single block tries the store again; the rest follow once
@@ -44,6 +47,8 @@ import org.slf4j.LoggerFactory;
 final class DirtyBlocks {
   private static final Logger log = LoggerFactory.getLogger(DirtyBlocks.class);
   static final long FIRST_PAUSE = TimeUnit.MILLISECONDS.toNanos(10);
+  /** Write-back puts of one volume running at once. */
+  static final int MAX_IN_FLIGHT = 64;
   static final long LONGEST_PAUSE = TimeUnit.MILLISECONDS.toNanos(50);
   private static final long LOG_AFTER = TimeUnit.SECONDS.toNanos(1);
   private static final long LOG_EVERY = TimeUnit.SECONDS.toNanos(10);
@@ -59,6 +64,11 @@ final class DirtyBlocks {
   private long writingBack;
   /** After {@link #close()}: the counts are this volume's alone, no longer the budget's. */
   private boolean closed;
+  /**
+   * In {@link #writeBackOldest}: a put that completes at once leaves starting the next to that
+   * loop rather than nesting another, one stack frame per block.
+   */
+  private boolean startingWriteBacks;
   private final ArrayDeque<PendingBlock> queue = new ArrayDeque<>();
   private @Nullable TorusException error;
   /** Puts failed since the last one that succeeded. */
@@ -208,10 +218,12 @@ final class DirtyBlocks {
   /** Starts write-backs of up to {@code most} blocks, oldest first. */
   private void writeBackOldest(int most) {
     List<CompletableFuture<Void>> batch = new ArrayList<>();
+    long maxInFlight = (long) MAX_IN_FLIGHT * blockSize;
+    startingWriteBacks = true;
     // A put that fails at once queues its block again before writeBack returns; looking at each
     // entry once per call keeps a store that refuses everything from spinning this loop.
-    for (int entries = queue.size();
-        entries > 0 && batch.size() < most && budget.wantsWriteBack(); entries--) {
+    for (int entries = queue.size(); entries > 0 && batch.size() < most
+        && writingBack < maxInFlight && budget.wantsWriteBack(); entries--) {
       PendingBlock p = queue.poll();
       if (p == null) {
         break;
@@ -223,6 +235,7 @@ final class DirtyBlocks {
         batch.add(writeBack(p));
       }
     }
+    startingWriteBacks = false;
     if (!batch.isEmpty()) {
       writeBacks = Futures.allOf(batch);
     }
@@ -278,6 +291,9 @@ final class DirtyBlocks {
             p.releaseData();
           }
           dropped();
+        }
+        if (e == null && !startingWriteBacks && !closed && budget.overLimit()) {
+          writeBackOldest(Integer.MAX_VALUE);
         }
       }
       return null;
