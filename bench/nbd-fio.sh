@@ -24,11 +24,11 @@
 #   --jobs        run only these jobs (names as in the table below)
 #   --no-baselines  skip nbdkit and qemu-nbd (for a block-size sweep: ratios then need a run with them)
 #   --dir         where the durable volume's store and qemu-nbd's raw file live (default: a temporary
-#                 directory under $TMPDIR, or /tmp). The durable volume syncs what it is written
-#                 every 256 MiB and at least every 5 s (its commit interval), so sustained writes
-#                 run at the disk's speed; qemu-nbd syncs nothing unless fio flushes, and its file
-#                 stays in the page cache. On a tmpfs (/dev/shm) syncs cost nothing: that measures
-#                 the software without the disk.
+#                 directory under $TMPDIR, or /tmp). The durable volume holds what it is written in
+#                 memory up to its dirty limit (1 GiB with the JVM options below) and stores and
+#                 syncs it at least every 5 s (its commit interval); qemu-nbd syncs nothing unless
+#                 it is flushed, and its file stays in the page cache. On a tmpfs (/dev/shm) syncs
+#                 cost nothing: that measures the software without the disk.
 #   --tls         every server requires TLS, with a certificate made for the run by openssl (the
 #                 Torus volumes with NbdServeBench --tls-dir, nbdkit with --tls=require, qemu-nbd
 #                 with x509 credentials), and fio connects with nbds:// URIs
@@ -36,12 +36,16 @@
 # Jobs: 4k random read and write at queue depth 1 and 16, 1M sequential read and write at QD16.
 # Every server gets the same treatment: filled with data first (so reads do not measure holes),
 # warmed up (the JIT compiles the Java server meanwhile, and an in-memory Torus volume grows to its
-# settled size), then every job. The load average is
+# settled size), then every job. After the warm-up and after each job, one NBD FLUSH (libnbd's Python shell)
+# settles what was written, so that no job pays for storing the writes of the one before it: a
+# Torus volume's commit of up to its dirty limit, qemu-nbd's fsync of its dirty page cache. The
+# flush's duration is printed, not measured as a job. The load average is
 # printed before and after each server, since the 2 cores are shared.
 # The Torus server's JVM runs with BENCH_JAVA_OPTS (default: 2 GiB heap, 6 GiB direct memory for
-# the in-memory store's blocks), on $JAVA_HOME/bin/java when JAVA_HOME is set.
-# Needs fio, nbdkit, qemu-utils, libnbd-bin, jq and python3 (Debian packages of those names), and
-# openssl for --tls.
+# the in-memory store's blocks and the written data; a quarter of it, at most 1 GiB, is the
+# volumes' dirty limit), on $JAVA_HOME/bin/java when JAVA_HOME is set.
+# Needs fio, nbdkit, qemu-utils, libnbd-bin, python3-libnbd (nbdsh), jq and python3 (Debian
+# packages of those names), and openssl for --tls.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 export BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--Xmx2g -XX:MaxDirectMemorySize=6g}"
@@ -95,6 +99,16 @@ for tool in $tools; do
     exit 2
   fi
 done
+# The flushes between jobs use libnbd's Python module, which nbdsh would look for in the first
+# python3 on the PATH; a pyenv or virtualenv one lacks Debian's.
+nbd_python=""
+for py in python3 /usr/bin/python3; do
+  if "$py" -c 'import nbd' 2>/dev/null; then nbd_python="$py"; break; fi
+done
+if [[ -z "$nbd_python" ]]; then
+  echo "python3's nbd module is missing: apt-get install python3-libnbd" >&2
+  exit 2
+fi
 
 if [[ ! -d "$data_parent" ]]; then
   echo "--dir $data_parent is not a directory" >&2
@@ -176,6 +190,15 @@ fi
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
+# settle URI: flushes the export and prints how long that took.
+settle() {
+  local start end
+  start=$(date +%s%N)
+  "$nbd_python" -m nbd -u "$1" -c 'h.flush()'
+  end=$(date +%s%N)
+  echo "   (flush $(( (end - start) / 1000000 )) ms)" >&2
+}
+
 # cpu PID: CPU time (user + system, all threads) the process has used, in clock ticks.
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -187,6 +210,7 @@ measure() {
   echo "== $name: $uri (load average $(load))" >&2
   fio_json "$uri" fill --rw=write --bs=1M --iodepth=16 >/dev/null
   fio_json "$uri" warmup --rw=randrw --bs=64k --iodepth=16 --time_based --runtime="$warmup" >/dev/null
+  settle "$uri"
   : >"$work/$name.results"
   for spec in "${jobs[@]}"; do
     read -r job args <<<"$spec"
@@ -204,6 +228,7 @@ measure() {
         | "\($job) \(.iops) \(.bw) \($ticks / $hz * 1e6 / (.iops * $runtime))"' \
       "$work/$name.$job.json" >>"$work/$name.results"
     echo "   $(tail -1 "$work/$name.results")" >&2
+    settle "$uri"
   done
   echo "   (load average $(load))" >&2
 }

@@ -303,6 +303,32 @@ final class BlockVolumeTest {
   }
 
   @Test
+  void writeBacksRunAFewAtATimeUntilTheVolumeIsUnderTheLimit() throws Exception {
+    f.close();
+    GatedStore store = new GatedStore(BlockStores.inMemory(BS, 1 << 20));
+    f = VolumeFixture.build(BS, VolumeConfig.DEFAULT.withCommitInterval(Duration.ZERO)
+        .withDirtyLimit(DataSize.ofMebibytes(1)), s -> KvMetadata.inMemory(Clock.systemUTC(), s),
+        store);
+    join(f.volumes.catalog().create("v", 4 << 20));
+    int limitBlocks = (1 << 20) / BS;
+    int blocks = 450; // over the limit, under twice it, where writes would wait
+    byte[] data = random(blocks * BS, 12);
+    try (VolumeHandle v = (VolumeHandle) join(f.volumes.openWritable("v"))) {
+      CompletableFuture<Void> gate = store.holdPuts();
+      for (int b = 0; b < blocks; b++) {
+        join(v.write((long) b * BS, Unpooled.wrappedBuffer(data, b * BS, BS)));
+      }
+      assertThat(store.puts()).as("write-backs in flight at once")
+          .isEqualTo(DirtyBlocks.MAX_IN_FLIGHT);
+      gate.complete(null);
+      join(v.writeBacksDone());
+      assertThat(v.dirtyBytes()).as("each completed write-back started the next while over")
+          .isLessThanOrEqualTo((long) limitBlocks * BS);
+      assertThat(drain(join(v.read(0, data.length)))).isEqualTo(data);
+    }
+  }
+
+  @Test
   void eachDirtyBlockIsWrittenBackOnceWhileItsPutRuns() throws Exception {
     f.close();
     GatedStore store = new GatedStore(BlockStores.inMemory(BS, 1 << 20));
