@@ -302,13 +302,18 @@ final class BlockVolumeTest {
     }
   }
 
-  @Test
-  void writeBacksRunAFewAtATimeUntilTheVolumeIsUnderTheLimit() throws Exception {
+  /** Replaces the fixture with one over a {@link GatedStore}, with this dirty limit. */
+  private GatedStore gatedStore(DataSize dirtyLimit) throws Exception {
     f.close();
     GatedStore store = new GatedStore(BlockStores.inMemory(BS, 1 << 20));
     f = VolumeFixture.build(BS, VolumeConfig.DEFAULT.withCommitInterval(Duration.ZERO)
-        .withDirtyLimit(DataSize.ofMebibytes(1)), s -> KvMetadata.inMemory(Clock.systemUTC(), s),
-        store);
+        .withDirtyLimit(dirtyLimit), s -> KvMetadata.inMemory(Clock.systemUTC(), s), store);
+    return store;
+  }
+
+  @Test
+  void writeBacksRunAFewAtATimeUntilTheVolumeIsUnderTheLimit() throws Exception {
+    GatedStore store = gatedStore(DataSize.ofMebibytes(1));
     join(f.volumes.catalog().create("v", 4 << 20));
     int limitBlocks = (1 << 20) / BS;
     int blocks = 450; // over the limit, under twice it, where writes would wait
@@ -330,11 +335,7 @@ final class BlockVolumeTest {
 
   @Test
   void eachDirtyBlockIsWrittenBackOnceWhileItsPutRuns() throws Exception {
-    f.close();
-    GatedStore store = new GatedStore(BlockStores.inMemory(BS, 1 << 20));
-    f = VolumeFixture.build(BS, VolumeConfig.DEFAULT.withCommitInterval(Duration.ZERO)
-        .withDirtyLimit(DataSize.ofKibibytes(64)), s -> KvMetadata.inMemory(Clock.systemUTC(), s),
-        store);
+    GatedStore store = gatedStore(DataSize.ofKibibytes(64));
     join(f.volumes.catalog().create("v", 1 << 20));
     int blocks = 30; // over the 16-block limit, under twice it, where writes would wait
     byte[] data = random(blocks * BS, 9);
