@@ -26,11 +26,10 @@ import org.slf4j.LoggerFactory;
  * <p>Blocks are written back in the order they became dirty (a queue that may hold stale entries)
  * until half the limit is left that no write-back is storing yet, or the volume has no more to
  * write back (the rest is other volumes', which their own writes or commits release); each is
- * dropped from memory when
- * its put completes, unless it changed meanwhile. A block is written back at most once per
- * content, so write-back costs one put per block however often the limit is crossed. Puts get a
- * view of the block's buffer, not a copy; the next change copies it first ({@link
- * PendingBlock#writableData()}). At most {@link #MAX_IN_FLIGHT} puts run at once, as a commit's
+ * dropped from memory when its put completes, unless it changed meanwhile. A block is written back
+ * at most once per content, so write-back costs one put per block however often the limit is
+ * crossed. Puts get a view of the block's buffer, not a copy; the next change copies it first
+ * ({@link PendingBlock#writableData()}). At most {@link #MAX_IN_FLIGHT} puts run at once, as a commit's
  * do, and each that completes starts the next while the budget is over the limit: a limit of a
  * gigabyte would otherwise put half of it on the wire at once. Far over the limit (twice), writes
  * wait for the write-backs.
