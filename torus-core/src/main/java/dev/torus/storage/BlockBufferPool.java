@@ -37,12 +37,12 @@ import org.jspecify.annotations.Nullable;
  * free, and what it has is scattered where random writes freed single blocks. Runs cut short there
  * are freed as short runs again, and blocks a commit keeps pin their chunks for seconds, so a
  * volume that had taken random writes went on receiving 1 MiB writes in runs of five 32 KiB blocks
- * on average: a socket read per few blocks, or a copy from the read buffer. So a run that next fit cannot give whole comes from
- * a wholly free chunk, or else from a newly mapped one while at most a quarter of the mapped
- * blocks are free; only beyond that does it take the short run. The scattered free blocks are left
- * to single blocks meanwhile, and their chunks come back whole as their other blocks are
- * rewritten. A sixteenth or an eighth spare did not give the runs back within the ten seconds of
- * a benchmark job (docs/benchmarks.md, run BA).
+ * on average: a socket read per few blocks, or a copy from the read buffer. So a run that next fit
+ * cannot give whole comes from a wholly free chunk, or else from a newly mapped one while at most
+ * a quarter of the mapped blocks are free; only beyond that does it take the short run. The
+ * scattered free blocks are left to single blocks meanwhile, and their chunks come back whole as
+ * their other blocks are rewritten. A sixteenth or an eighth spare did not give the runs back
+ * within the ten seconds of a benchmark job (docs/benchmarks.md, run BA).
  *
  * <p>Memory is bounded by the owner: spare chunks are mapped only while the owner allows that
  * many more free blocks, and when a release leaves more than {@code maxFree} blocks free

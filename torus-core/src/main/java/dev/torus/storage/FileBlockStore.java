@@ -122,8 +122,9 @@ final class FileBlockStore implements BlockStore {
     this.table = table;
     this.mapReserve = (int) BlockStores.mapReserve(table.capacity());
     this.journal = journal;
+    long poolFreeBlocks = Math.max(1, POOL_FREE_BYTES / blockSize);
     this.pool = new BlockBufferPool(blockSize, Math.max(1, POOL_CHUNK_BYTES / blockSize),
-        () -> Math.max(1, POOL_FREE_BYTES / blockSize));
+        () -> poolFreeBlocks);
   }
 
   /**
