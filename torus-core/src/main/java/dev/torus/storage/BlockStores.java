@@ -30,8 +30,11 @@ public final class BlockStores {
    * directory) if there is none. Blocks live in preallocated slots of one file, each checked
    * against its CRC-32C on every read; an index of checkpoint plus log makes a {@link
    * BlockStore#flush()} durable and lets the store open after a crash without reading its blocks.
-   * The returned store is thread-safe; its blocking file I/O runs on {@code ioExecutor}, which the
-   * caller owns and must keep running until the store is closed.
+   * The returned store is thread-safe. Its writes, deletes and flushes run on {@code ioExecutor},
+   * which the caller owns and must keep running until the store is closed; its reads run on the
+   * calling thread when the page cache holds the block, a copy of microseconds, and on {@code
+   * ioExecutor} when the disk must supply it, so that a caller on an event loop never waits for
+   * the disk.
    *
    * <p>Opening an existing store with a larger capacity grows it; an overwrite needs a free slot
    * until the next flush, since the old block is kept until the new one is durable.

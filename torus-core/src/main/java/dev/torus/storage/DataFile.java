@@ -5,9 +5,13 @@ import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The block slots ({@value StoreFiles#DATA}): slot {@code i} holds one block at byte {@code i *
@@ -15,14 +19,25 @@ import java.nio.file.StandardOpenOption;
  * allocates space as slots are first written). Thread-safe: every access is positional.
  */
 final class DataFile implements Closeable {
+  /**
+   * The size of each read-only mapping {@link #cached} asks about. Blocks are powers of two of at
+   * most 16 MiB, so no slot straddles two mappings.
+   */
+  private static final long MAPPING_BYTES = 1L << 30;
+  private static final Logger LOG = LoggerFactory.getLogger(DataFile.class);
+
   private final Path path;
   private final FileChannel channel;
   private final int blockSize;
+  /** The whole file mapped read-only, never read: only for the kernel's mincore; null if unmappable. */
+  private final MappedByteBuffer @Nullable [] mappings;
 
-  private DataFile(Path path, FileChannel channel, int blockSize) {
+  private DataFile(Path path, FileChannel channel, int blockSize,
+      MappedByteBuffer @Nullable [] mappings) {
     this.path = path;
     this.channel = channel;
     this.blockSize = blockSize;
+    this.mappings = mappings;
   }
 
   /** Opens or creates the data file of {@code dir} and extends it to {@code slots} slots. */
@@ -39,10 +54,26 @@ final class DataFile implements Closeable {
         ch.force(true);
         StoreFiles.syncDirectory(dir);
       }
-      return new DataFile(path, ch, blockSize);
+      return new DataFile(path, ch, blockSize, map(path, ch, Math.max(size, ch.size())));
     } catch (IOException | RuntimeException e) {
       ch.close();
       throw e;
+    }
+  }
+
+  /** The file mapped read-only in pieces of {@link #MAPPING_BYTES}, or null if it cannot be. */
+  private static MappedByteBuffer @Nullable [] map(Path path, FileChannel ch, long size) {
+    MappedByteBuffer[] mappings = new MappedByteBuffer[(int) ((size + MAPPING_BYTES - 1) / MAPPING_BYTES)];
+    try {
+      for (int i = 0; i < mappings.length; i++) {
+        long at = i * MAPPING_BYTES;
+        mappings[i] = ch.map(FileChannel.MapMode.READ_ONLY, at, Math.min(MAPPING_BYTES, size - at));
+      }
+      return mappings;
+    } catch (IOException | UnsupportedOperationException e) {
+      LOG.info("{} cannot be mapped ({}): every block read goes to the store's I/O threads", path,
+          e.toString());
+      return null;
     }
   }
 
@@ -83,6 +114,19 @@ final class DataFile implements Closeable {
       throw new EOFException(path + " ends inside slot " + slot);
     }
     dst.writerIndex(at + blockSize);
+  }
+
+  /**
+   * Whether the page cache holds every page of a slot, so that reading it now would not wait for
+   * the disk. A hint: the kernel may evict the pages before the read.
+   */
+  boolean cached(int slot) {
+    if (mappings == null) {
+      return false;
+    }
+    long at = offset(slot);
+    return mappings[(int) (at / MAPPING_BYTES)].slice((int) (at % MAPPING_BYTES), blockSize)
+        .isLoaded();
   }
 
   /** Makes every completed {@link #write} durable (fdatasync). */

@@ -15,16 +15,21 @@ import io.netty.buffer.ByteBufUtil;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,6 +75,42 @@ final class FileBlockStoreTest implements BlockStoreContract {
       read.release();
       assertThat(pool.freeBuffers()).as("and gives it back when released").isEqualTo(free);
     }
+  }
+
+  @Test
+  void readsWhatThePageCacheHoldsOnTheCallersThreadAndTheRestOnTheExecutor() throws Exception {
+    Assumptions.assumeFalse(Files.getFileStore(tmp).type().equals("tmpfs"),
+        "a tmpfs holds every page in memory, so there is nothing to drop from the page cache");
+    Path dir = tmp.resolve("s");
+    AtomicInteger tasks = new AtomicInteger();
+    Executor counting = task -> {
+      tasks.incrementAndGet();
+      io.execute(task);
+    };
+    try (BlockStore store = BlockStores.openFile(
+        FileStoreConfig.of(dir, BLOCK_SIZE, DataSize.ofBytes(8L * BLOCK_SIZE)), counting)) {
+      Futures.join(store.putBlock(ref(1), Blocks.buf(BLOCK_SIZE, 1)));
+      Futures.join(store.flush()); // the page cache drops only pages already on the disk
+      int before = tasks.get();
+
+      CompletableFuture<ByteBuf> cached = store.getBlock(ref(1));
+      assertThat(cached).as("read before getBlock returned").isDone();
+      assertThat(tasks.get()).as("no I/O task for a block in the page cache").isEqualTo(before);
+      assertThat(Blocks.drain(cached.join())).isEqualTo(Blocks.random(BLOCK_SIZE, 1));
+
+      dropFromPageCache(dir.resolve(StoreFiles.DATA));
+      assertThat(Blocks.read(store, ref(1))).isEqualTo(Blocks.random(BLOCK_SIZE, 1));
+      assertThat(tasks.get()).as("a block the disk must supply is read on the executor")
+          .isEqualTo(before + 1);
+    }
+  }
+
+  /** Asks the kernel to drop a file's clean pages (coreutils' dd: posix_fadvise DONTNEED). */
+  private static void dropFromPageCache(Path file) throws IOException, InterruptedException {
+    Process dd = new ProcessBuilder("dd", "if=" + file, "iflag=nocache", "count=0")
+        .redirectErrorStream(true).start();
+    String out = new String(dd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(dd.waitFor()).as("dd: %s", out).isZero();
   }
 
   @Test
