@@ -74,6 +74,16 @@ public interface BlockStore extends AutoCloseable {
   }
 
   /**
+   * As {@link #getBlock(BlockRef, int)}, for one of several blocks the caller reads at once: a
+   * store that reads on the caller's thread when it can answer at once (the file store, from the
+   * page cache) reads on its own threads instead, so that the blocks are read in parallel. The
+   * default is {@link #getBlock(BlockRef, int)}.
+   */
+  default CompletableFuture<ByteBuf> getBlockInParallel(BlockRef ref, int expectedCrc) {
+    return getBlock(ref, expectedCrc);
+  }
+
+  /**
    * Stores a block, replacing any block with the same ref. {@code data} must have exactly {@link
    * #blockSize()} readable bytes, else the call fails with {@code INVALID_ARGUMENT}.
    */

@@ -207,6 +207,15 @@ final class FileBlockStore implements BlockStore {
   }
 
   /**
+   * Always on the executor: a volume's 1 MiB read is 32 blocks, read one after another on the
+   * caller's thread at two thirds of the speed of reading them on the executor's threads at once.
+   */
+  @Override
+  public CompletableFuture<ByteBuf> getBlockInParallel(BlockRef ref, int expectedCrc) {
+    return submit(() -> read(ref, expectedCrc), null);
+  }
+
+  /**
    * Reads on the caller's thread when the page cache holds the block: a copy of microseconds,
    * less than handing the read to an I/O thread and back, which took about a quarter of the time of
    * a 4 KiB read at queue depth 1 over NBD and a third of the server's CPU per read at queue depth

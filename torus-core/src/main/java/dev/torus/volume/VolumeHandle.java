@@ -186,7 +186,9 @@ final class VolumeHandle implements BlockVolume {
         return CompletableFuture.completedFuture(Unpooled.EMPTY_BUFFER);
       }
       List<CompletableFuture<ByteBuf>> parts = new ArrayList<>();
-      forEachBlock(offset, length, (index, at, len, pos) -> parts.add(readBlock(index, at, len)));
+      boolean several = offset / blockSize != (offset + length - 1) / blockSize;
+      forEachBlock(offset, length,
+          (index, at, len, pos) -> parts.add(readBlock(index, at, len, several)));
       if (parts.size() == 1) {
         return parts.get(0);
       }
@@ -206,7 +208,8 @@ final class VolumeHandle implements BlockVolume {
     }
   }
 
-  private CompletableFuture<ByteBuf> readBlock(long index, int at, int length) {
+  /** {@code inParallel}: one of several blocks read at once ({@link BlockStore#getBlockInParallel}). */
+  private CompletableFuture<ByteBuf> readBlock(long index, int at, int length, boolean inParallel) {
     CompletableFuture<?> wait;
     TreeRoot root;
     synchronized (this) {
@@ -231,15 +234,16 @@ final class VolumeHandle implements BlockVolume {
             return CompletableFuture.completedFuture(slice(kept, at, length));
           }
           BlockPointer ptr = new BlockPointer(p.ref, p.crc);
-          return p.stored.thenCompose(v -> fetch(index, ptr)).thenApply(buf -> slice(buf, at, length));
+          return p.stored.thenCompose(v -> fetch(index, ptr, inParallel))
+              .thenApply(buf -> slice(buf, at, length));
         }
-        return wait.thenCompose(v -> readBlock(index, at, length));
+        return wait.thenCompose(v -> readBlock(index, at, length, inParallel));
       }
       root = committed;
     }
     CompletableFuture<ByteBuf> read = map.lookup(root, index).thenCompose(ptr -> ptr == null
         ? CompletableFuture.completedFuture(zeroes(length))
-        : fetch(index, ptr).thenApply(buf -> slice(buf, at, length)));
+        : fetch(index, ptr, inParallel).thenApply(buf -> slice(buf, at, length)));
     if (writer != null) {
       return read.exceptionallyCompose(e -> {
         TorusException te = TorusExceptions.unwrap(e);
@@ -250,7 +254,7 @@ final class VolumeHandle implements BlockVolume {
         }
         // A commit since replaced the block and its writer deleted it (SupersededBlocks): the
         // newer tree has what replaced it.
-        return readBlock(index, at, length);
+        return readBlock(index, at, length, inParallel);
       });
     }
     if (!followsCommits) {
@@ -272,14 +276,17 @@ final class VolumeHandle implements BlockVolume {
           committedRevision = newest.revision();
           size = Math.max(size, newest.value().size());
         }
-        return readBlock(index, at, length);
+        return readBlock(index, at, length, inParallel);
       });
     });
   }
 
   /** Reads a data block and checks it against the checksum its map entry recorded. */
-  CompletableFuture<ByteBuf> fetch(long index, BlockPointer ptr) {
-    return store.getBlock(ptr.ref(), ptr.crc()).exceptionally(e -> {
+  CompletableFuture<ByteBuf> fetch(long index, BlockPointer ptr, boolean inParallel) {
+    CompletableFuture<ByteBuf> read = inParallel
+        ? store.getBlockInParallel(ptr.ref(), ptr.crc())
+        : store.getBlock(ptr.ref(), ptr.crc());
+    return read.exceptionally(e -> {
       TorusException te = TorusExceptions.unwrap(e);
       if (te.code() == ErrorCode.CORRUPTED) {
         throw new TorusException(ErrorCode.CORRUPTED, "block " + index + " of volume '"
@@ -493,7 +500,7 @@ final class VolumeHandle implements BlockVolume {
   private CompletableFuture<OldContent> fetchOldContent(
       long index, BlockPointer ptr, @Nullable ByteBuf kept) {
     Supplier<CompletableFuture<ByteBuf>> read =
-        () -> kept != null ? CompletableFuture.completedFuture(kept) : fetch(index, ptr);
+        () -> kept != null ? CompletableFuture.completedFuture(kept) : fetch(index, ptr, false);
     EventExecutor loop = ThreadExecutorMap.currentExecutor();
     CompletableFuture<ByteBuf> data = null;
     if (loop != null && !loop.isShuttingDown()) {

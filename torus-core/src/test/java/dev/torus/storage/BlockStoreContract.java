@@ -109,6 +109,18 @@ public interface BlockStoreContract {
   }
 
   @Test
+  default void aGetInParallelChecksAsAGetWithAnExpectedChecksumDoes() {
+    try (BlockStore store = newStore(BLOCK_SIZE, 4)) {
+      byte[] block = Blocks.random(BLOCK_SIZE, 3);
+      int crc = Crc32c.of(block, 0, BLOCK_SIZE);
+      Futures.join(store.putBlock(ref(1), Unpooled.wrappedBuffer(block)));
+      assertThat(Blocks.drain(Futures.join(store.getBlockInParallel(ref(1), crc)))).isEqualTo(block);
+      assertCode(store.getBlockInParallel(ref(1), crc + 1), ErrorCode.CORRUPTED);
+      assertCode(store.getBlockInParallel(ref(2), crc), ErrorCode.NOT_FOUND);
+    }
+  }
+
+  @Test
   default void getWithAnExpectedChecksumReturnsOnlyTheBlockThatHasIt() {
     try (BlockStore store = newStore(BLOCK_SIZE, 4)) {
       byte[] first = Blocks.random(BLOCK_SIZE, 1);

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.torus.DataSize;
 import dev.torus.ErrorCode;
 import dev.torus.TorusException;
+import dev.torus.internal.buffer.Crc32c;
 import dev.torus.internal.concurrent.Futures;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -98,10 +99,16 @@ final class FileBlockStoreTest implements BlockStoreContract {
       assertThat(tasks.get()).as("no I/O task for a block in the page cache").isEqualTo(before);
       assertThat(Blocks.drain(cached.join())).isEqualTo(Blocks.random(BLOCK_SIZE, 1));
 
+      int crc = Crc32c.of(Blocks.random(BLOCK_SIZE, 1), 0, BLOCK_SIZE);
+      assertThat(Blocks.drain(Futures.join(store.getBlockInParallel(ref(1), crc))))
+          .isEqualTo(Blocks.random(BLOCK_SIZE, 1));
+      assertThat(tasks.get()).as("one of several blocks read at once is read on the executor")
+          .isEqualTo(before + 1);
+
       dropFromPageCache(dir.resolve(StoreFiles.DATA));
       assertThat(Blocks.read(store, ref(1))).isEqualTo(Blocks.random(BLOCK_SIZE, 1));
       assertThat(tasks.get()).as("a block the disk must supply is read on the executor")
-          .isEqualTo(before + 1);
+          .isEqualTo(before + 2);
     }
   }
 

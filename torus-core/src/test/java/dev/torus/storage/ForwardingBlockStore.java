@@ -40,6 +40,11 @@ public abstract class ForwardingBlockStore implements BlockStore {
   }
 
   @Override
+  public CompletableFuture<ByteBuf> getBlockInParallel(BlockRef ref, int expectedCrc) {
+    return store.getBlockInParallel(ref, expectedCrc);
+  }
+
+  @Override
   public CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data) {
     return store.putBlock(ref, data);
   }

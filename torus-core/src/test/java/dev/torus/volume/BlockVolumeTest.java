@@ -312,6 +312,25 @@ final class BlockVolumeTest {
   }
 
   @Test
+  void aReadOfSeveralBlocksAsksTheStoreForThemInParallel() throws Exception {
+    GatedStore store = gatedStore(DataSize.ofMebibytes(1));
+    join(f.volumes.catalog().create("v", 1 << 20));
+    byte[] data = random(4 * BS, 13);
+    try (BlockVolume v = join(f.volumes.openWritable("v"))) {
+      join(v.write(0, Unpooled.wrappedBuffer(data)));
+      join(v.flush());
+    }
+    try (BlockVolume v = join(f.volumes.openReadOnly("v"))) {
+      assertThat(drain(join(v.read(BS + 10, 100))))
+          .isEqualTo(Arrays.copyOfRange(data, BS + 10, BS + 110));
+      assertThat(store.parallelGets()).as("a read within one block").isZero();
+      assertThat(drain(join(v.read(BS / 2, 3 * BS))))
+          .isEqualTo(Arrays.copyOfRange(data, BS / 2, BS / 2 + 3 * BS));
+      assertThat(store.parallelGets()).as("a read of parts of four blocks").isEqualTo(4);
+    }
+  }
+
+  @Test
   void writeBacksRunAFewAtATimeUntilTheVolumeIsUnderTheLimit() throws Exception {
     GatedStore store = gatedStore(DataSize.ofMebibytes(1));
     join(f.volumes.catalog().create("v", 4 << 20));

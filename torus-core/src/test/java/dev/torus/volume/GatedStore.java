@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class GatedStore extends ForwardingBlockStore {
   private final AtomicInteger puts = new AtomicInteger();
   private final AtomicInteger gets = new AtomicInteger();
+  private final AtomicInteger parallelGets = new AtomicInteger();
   private volatile CompletableFuture<Void> gate = CompletableFuture.completedFuture(null);
   private volatile CompletableFuture<Void> getGate = CompletableFuture.completedFuture(null);
 
@@ -45,6 +46,11 @@ final class GatedStore extends ForwardingBlockStore {
     return gets.get();
   }
 
+  /** Of those, the gets of one of several blocks read at once. */
+  int parallelGets() {
+    return parallelGets.get();
+  }
+
   @Override
   public CompletableFuture<Void> putBlock(BlockRef ref, ByteBuf data) {
     puts.incrementAndGet();
@@ -61,5 +67,12 @@ final class GatedStore extends ForwardingBlockStore {
   public CompletableFuture<ByteBuf> getBlock(BlockRef ref, int expectedCrc) {
     gets.incrementAndGet();
     return getGate.thenCompose(v -> store.getBlock(ref, expectedCrc));
+  }
+
+  @Override
+  public CompletableFuture<ByteBuf> getBlockInParallel(BlockRef ref, int expectedCrc) {
+    parallelGets.incrementAndGet();
+    gets.incrementAndGet();
+    return getGate.thenCompose(v -> store.getBlockInParallel(ref, expectedCrc));
   }
 }
