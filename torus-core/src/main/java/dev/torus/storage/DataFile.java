@@ -29,7 +29,7 @@ final class DataFile implements Closeable {
   private final Path path;
   private final FileChannel channel;
   private final int blockSize;
-  /** The whole file mapped read-only, never read: only for the kernel's mincore; null if unmappable. */
+  /** The file mapped read-only and never read, only asked about (mincore); null if unmappable. */
   private final MappedByteBuffer @Nullable [] mappings;
 
   private DataFile(Path path, FileChannel channel, int blockSize,
@@ -63,7 +63,7 @@ final class DataFile implements Closeable {
 
   /** The file mapped read-only in pieces of {@link #MAPPING_BYTES}, or null if it cannot be. */
   private static MappedByteBuffer @Nullable [] map(Path path, FileChannel ch, long size) {
-    MappedByteBuffer[] mappings = new MappedByteBuffer[(int) ((size + MAPPING_BYTES - 1) / MAPPING_BYTES)];
+    var mappings = new MappedByteBuffer[(int) ((size + MAPPING_BYTES - 1) / MAPPING_BYTES)];
     try {
       for (int i = 0; i < mappings.length; i++) {
         long at = i * MAPPING_BYTES;

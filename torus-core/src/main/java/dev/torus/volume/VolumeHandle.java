@@ -208,7 +208,10 @@ final class VolumeHandle implements BlockVolume {
     }
   }
 
-  /** {@code inParallel}: one of several blocks read at once ({@link BlockStore#getBlockInParallel}). */
+  /**
+   * Reads {@code length} bytes at {@code at} of block {@code index}; {@code inParallel} when the
+   * block is one of several read at once ({@link BlockStore#getBlockInParallel}).
+   */
   private CompletableFuture<ByteBuf> readBlock(long index, int at, int length, boolean inParallel) {
     CompletableFuture<?> wait;
     TreeRoot root;

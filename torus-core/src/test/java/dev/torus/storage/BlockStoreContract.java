@@ -114,7 +114,8 @@ public interface BlockStoreContract {
       byte[] block = Blocks.random(BLOCK_SIZE, 3);
       int crc = Crc32c.of(block, 0, BLOCK_SIZE);
       Futures.join(store.putBlock(ref(1), Unpooled.wrappedBuffer(block)));
-      assertThat(Blocks.drain(Futures.join(store.getBlockInParallel(ref(1), crc)))).isEqualTo(block);
+      assertThat(Blocks.drain(Futures.join(store.getBlockInParallel(ref(1), crc))))
+          .isEqualTo(block);
       assertCode(store.getBlockInParallel(ref(1), crc + 1), ErrorCode.CORRUPTED);
       assertCode(store.getBlockInParallel(ref(2), crc), ErrorCode.NOT_FOUND);
     }
