@@ -151,7 +151,7 @@ public final class Distributor implements BlockStore {
 
   @Override
   public CompletableFuture<ByteBuf> getBlock(BlockRef ref) {
-    return read(ref, null);
+    return read(ref, null, false);
   }
 
   /**
@@ -161,10 +161,17 @@ public final class Distributor implements BlockStore {
    */
   @Override
   public CompletableFuture<ByteBuf> getBlock(BlockRef ref, int expectedCrc) {
-    return read(ref, expectedCrc);
+    return read(ref, expectedCrc, false);
   }
 
-  private CompletableFuture<ByteBuf> read(BlockRef ref, @Nullable Integer expectedCrc) {
+  /** As {@link #getBlock(BlockRef, int)}; this node's own copy is read in parallel on its store. */
+  @Override
+  public CompletableFuture<ByteBuf> getBlockInParallel(BlockRef ref, int expectedCrc) {
+    return read(ref, expectedCrc, true);
+  }
+
+  private CompletableFuture<ByteBuf> read(BlockRef ref, @Nullable Integer expectedCrc,
+      boolean inParallel) {
     if (closed) {
       return CompletableFuture.failedFuture(TorusExceptions.closed("distributor"));
     }
@@ -179,7 +186,7 @@ public final class Distributor implements BlockStore {
     } catch (TorusException e) {
       return CompletableFuture.failedFuture(e);
     }
-    Attempt attempt = new Attempt(ref, expectedCrc);
+    Attempt attempt = new Attempt(ref, expectedCrc, inParallel);
     long writesBefore = writes.get();
     CompletableFuture<ByteBuf> read = switch (config.readLevel()) {
       case SEQ -> sequential(attempt, order, 0);
@@ -207,17 +214,22 @@ public final class Distributor implements BlockStore {
     return order;
   }
 
-  /** One read: the block, the checksum it must have (if known), and why each peer failed. */
+  /**
+   * One read: the block, the checksum it must have (if known), whether it is one of several blocks
+   * read at once, and why each peer failed.
+   */
   private static final class Attempt {
     final BlockRef ref;
     final @Nullable Integer expectedCrc;
+    final boolean inParallel;
     final List<String> why = new ArrayList<>();
     final Set<ErrorCode> codes = EnumSet.noneOf(ErrorCode.class);
     volatile @Nullable PeerId servedBy;
 
-    Attempt(BlockRef ref, @Nullable Integer expectedCrc) {
+    Attempt(BlockRef ref, @Nullable Integer expectedCrc, boolean inParallel) {
       this.ref = ref;
       this.expectedCrc = expectedCrc;
+      this.inParallel = inParallel && expectedCrc != null;
     }
 
     /** Reads from one peer, turning a copy with the wrong checksum into a CORRUPTED failure. */
@@ -228,6 +240,14 @@ public final class Distributor implements BlockStore {
           throw TorusExceptions.corrupted("stale or damaged copy");
         }
         servedBy = peer;
+        return buf;
+      });
+    }
+
+    /** Reads this node's own copy with {@link BlockStore#getBlockInParallel}, which checks it. */
+    CompletableFuture<ByteBuf> fromOwnStoreInParallel(PeerId self, BlockStore store) {
+      return store.getBlockInParallel(ref, Objects.requireNonNull(expectedCrc)).thenApply(buf -> {
+        servedBy = self;
         return buf;
       });
     }
@@ -265,12 +285,20 @@ public final class Distributor implements BlockStore {
     }
   }
 
+  /** One peer's copy; this node's own from its store on the store's threads when asked. */
+  private CompletableFuture<ByteBuf> readFrom(Attempt attempt, PeerId peer) {
+    if (attempt.inParallel && local != null && peer.equals(self)) {
+      return attempt.fromOwnStoreInParallel(peer, local);
+    }
+    return attempt.from(peer, service(peer));
+  }
+
   private CompletableFuture<ByteBuf> sequential(Attempt attempt, List<PeerId> order, int i) {
     if (i >= order.size()) {
       return CompletableFuture.failedFuture(attempt.exhausted(!order.isEmpty()));
     }
     PeerId peer = order.get(i);
-    return call(() -> attempt.from(peer, service(peer))).handle((buf, e) -> {
+    return call(() -> readFrom(attempt, peer)).handle((buf, e) -> {
       if (e == null) {
         return CompletableFuture.completedFuture(buf);
       }
@@ -309,7 +337,7 @@ public final class Distributor implements BlockStore {
     CompletableFuture<ByteBuf> first = new CompletableFuture<>();
     AtomicLong failures = new AtomicLong();
     for (PeerId peer : owners) {
-      call(() -> attempt.from(peer, service(peer))).whenComplete((buf, e) -> {
+      call(() -> readFrom(attempt, peer)).whenComplete((buf, e) -> {
         if (e == null) {
           if (!first.complete(buf)) {
             buf.release(); // a faster owner already answered

@@ -14,10 +14,15 @@ import dev.torus.TorusException;
 import dev.torus.VolumeId;
 import dev.torus.WriteLevel;
 import dev.torus.internal.buffer.Crc32c;
+import dev.torus.storage.BlockStore;
+import dev.torus.storage.ForwardingBlockStore;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -59,6 +64,35 @@ final class DistributorTest {
     for (int i = 0; i < 50; i++) {
       assertThat(drain(join(node.getBlock(ref(i))))).isEqualTo(block(i));
     }
+  }
+
+  @Test
+  void aNodeReadsItsOwnCopiesOfSeveralBlocksInParallelOnItsStore() {
+    Distributor writer = cluster.distributor(-1, DistributorConfig.DEFAULT);
+    for (int i = 0; i < 20; i++) {
+      join(writer.putBlock(ref(i), Unpooled.wrappedBuffer(block(i))));
+    }
+    join(writer.flush());
+    AtomicInteger inParallel = new AtomicInteger();
+    BlockStore own = new ForwardingBlockStore(cluster.stores.get(0)) {
+      @Override
+      public CompletableFuture<ByteBuf> getBlockInParallel(BlockRef ref, int expectedCrc) {
+        inParallel.incrementAndGet();
+        return store.getBlockInParallel(ref, expectedCrc);
+      }
+    };
+    Distributor node = cluster.distributor(0,
+        DistributorConfig.DEFAULT.withReadCache(DataSize.ofBytes(0)), own);
+    int owned = 0;
+    for (int i = 0; i < 20; i++) {
+      int crc = Crc32c.of(block(i), 0, LocalCluster.BLOCK);
+      assertThat(drain(join(node.getBlockInParallel(ref(i), crc)))).isEqualTo(block(i));
+      owned += join(own.hasBlock(ref(i))) ? 1 : 0;
+    }
+    assertThat(owned).as("blocks node 0 holds a copy of").isPositive();
+    assertThat(inParallel.get()).as("its own copies, read on its store's threads").isEqualTo(owned);
+    int wrong = Crc32c.of(block(0), 0, LocalCluster.BLOCK) + 1;
+    assertCode(ErrorCode.CORRUPTED, () -> join(node.getBlockInParallel(ref(0), wrong)));
   }
 
   @Test

@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Storage nodes inside one process over the {@link LocalTransport}, sharing in-memory metadata:
@@ -68,10 +69,15 @@ public final class LocalCluster implements AutoCloseable {
 
   /** A distributor as node {@code i} (or a client for {@code i < 0}). */
   public Distributor distributor(int i, DistributorConfig config) {
+    return distributor(i, config, i < 0 ? null : stores.get(i));
+  }
+
+  /** A distributor as node {@code i} over {@code local}, its store or one in front of it. */
+  public Distributor distributor(int i, DistributorConfig config, @Nullable BlockStore local) {
     Membership membership = join(Membership.start(metadata));
     closeables.add(membership);
-    Distributor d = Distributor.create(config, BLOCK, i < 0 ? null : ids.get(i),
-        i < 0 ? null : stores.get(i), membership, transport, scheduler, new SimpleMeterRegistry());
+    Distributor d = Distributor.create(config, BLOCK, i < 0 ? null : ids.get(i), local,
+        membership, transport, scheduler, new SimpleMeterRegistry());
     closeables.add(d);
     return d;
   }
