@@ -50,13 +50,18 @@ final class DistributorTest {
         .satisfies(e -> assertThat(((TorusException) e).code()).isEqualTo(code));
   }
 
-  @Test
-  void writesGoToEveryOwnerAndReadBackFromAnyNode() {
+  /** Writes blocks 0 to {@code n - 1} through a client and flushes them. */
+  private void writeAndFlush(int n) {
     Distributor client = cluster.distributor(-1, DistributorConfig.DEFAULT);
-    for (int i = 0; i < 50; i++) {
+    for (int i = 0; i < n; i++) {
       join(client.putBlock(ref(i), Unpooled.wrappedBuffer(block(i))));
     }
     join(client.flush());
+  }
+
+  @Test
+  void writesGoToEveryOwnerAndReadBackFromAnyNode() {
+    writeAndFlush(50);
     for (int i = 0; i < 50; i++) {
       assertThat(cluster.copies(ref(i))).as("replicas of block %d", i).isEqualTo(2);
     }
@@ -68,11 +73,7 @@ final class DistributorTest {
 
   @Test
   void aNodeReadsItsOwnCopiesOfSeveralBlocksInParallelOnItsStore() {
-    Distributor writer = cluster.distributor(-1, DistributorConfig.DEFAULT);
-    for (int i = 0; i < 20; i++) {
-      join(writer.putBlock(ref(i), Unpooled.wrappedBuffer(block(i))));
-    }
-    join(writer.flush());
+    writeAndFlush(20);
     AtomicInteger inParallel = new AtomicInteger();
     BlockStore own = new ForwardingBlockStore(cluster.stores.get(0)) {
       @Override
